@@ -1,0 +1,5 @@
+"""`python -m coopdec_kg` runs the CLI."""
+
+from coopdec_kg.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""One exception tree for the library; only the CLI turns it into messages and exit codes.
+
+    CoopdecError                 every error a user can cause (exit 2 unless stated)
+    ├── ContentError             the content folder (ontology/, data/, queries/) is missing or broken
+    ├── RdfSyntaxError           an RDF file does not parse (carries the path)
+    ├── InputError               a submission is unreadable, too large, unsafe or of unknown format
+    ├── QueryError               named queries
+    │   ├── UnknownQuery
+    │   ├── BadQueryHeader
+    │   └── ParameterError       missing, undeclared or ill-typed parameter
+    ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
+    ├── ExportError              an export cannot be written
+    └── ReasonerUnavailable      Java or owlready2 cannot run
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CoopdecError(Exception):
+    """Base class: a one-line message for the user."""
+
+
+class ContentError(CoopdecError):
+    """The content folder is missing or incomplete."""
+
+
+class RdfSyntaxError(CoopdecError):
+    """An RDF file could not be parsed."""
+
+    def __init__(self, path: Path | str, detail: str) -> None:
+        self.path = Path(path)
+        self.detail = " ".join(detail.split())
+        super().__init__(f"{self.path}: cannot parse RDF: {self.detail}")
+
+
+class InputError(CoopdecError):
+    """A submitted file is unreadable, too large, unsafe or of an unknown format."""
+
+
+class QueryError(CoopdecError):
+    """A named query cannot be loaded or run."""
+
+
+class UnknownQuery(QueryError):
+    """No named query has this name."""
+
+
+class BadQueryHeader(QueryError):
+    """A query file's `#+` header is malformed or inconsistent with its body."""
+
+
+class ParameterError(QueryError):
+    """A query parameter is missing, undeclared or has a value of the wrong kind."""
+
+
+class EndpointError(CoopdecError):
+    """A remote SPARQL endpoint failed."""
+
+
+class ExportError(CoopdecError):
+    """An export could not be written."""
+
+
+class ReasonerUnavailable(CoopdecError):
+    """The OWL reasoner cannot run here (Java missing, owlready2 failure)."""

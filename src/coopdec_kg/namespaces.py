@@ -1,0 +1,44 @@
+"""The project's prefixes, read from the JSON-LD context shipped with the package.
+
+The context file is the single list of prefixes: Turtle exports bind them, JSON-LD exports use
+the file as their `@context`, and the CLI expands CURIEs with them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+
+from rdflib import Namespace
+
+CDO = Namespace("https://w3id.org/coopdec-kg/ontology#")
+CDR = Namespace("https://w3id.org/coopdec-kg/id/")
+
+
+@cache
+def context_document() -> dict[str, dict[str, str]]:
+    """The curated JSON-LD context, as shipped in the package."""
+    text = files("coopdec_kg").joinpath("context.jsonld").read_text(encoding="utf-8")
+    document: dict[str, dict[str, str]] = json.loads(text)
+    return document
+
+
+def prefixes() -> dict[str, str]:
+    """Prefix → namespace IRI, in the order of the context file."""
+    return dict(context_document()["@context"])
+
+
+def expand_curie(text: str) -> str | None:
+    """Expand `prefix:local` with the project's prefixes; None when it is not such a CURIE.
+
+    >>> expand_curie("authority:ca-cergy-pontoise")
+    'https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise'
+    >>> expand_curie("cdr:authority/ca-cergy-pontoise")
+    'https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise'
+    """
+    prefix, sep, local = text.partition(":")
+    if not sep or local.startswith("//"):
+        return None
+    namespace = prefixes().get(prefix)
+    return None if namespace is None else namespace + local

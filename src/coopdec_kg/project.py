@@ -1,0 +1,89 @@
+"""Where the content lives: the folder holding ontology/, data/ and queries/.
+
+Resolution order: an explicit root (`--root`), then `COOPDEC_KG_ROOT`, then the current
+directory when it holds the three folders, then the content shipped inside the package.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from coopdec_kg.errors import ContentError
+
+CONTENT_FOLDERS = ("ontology", "data", "queries")
+ROOT_VARIABLE = "COOPDEC_KG_ROOT"
+
+
+def _holds_content(folder: Path) -> bool:
+    return all((folder / name).is_dir() for name in CONTENT_FOLDERS)
+
+
+def _shipped_content() -> Path | None:
+    """The content inside the installed wheel, or the source checkout of an editable install."""
+    package = Path(str(files("coopdec_kg")))
+    for candidate in (package / "content", package.parent.parent):
+        if _holds_content(candidate):
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A content folder. All paths the library reads come from here."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path) -> Project:
+        """The project at `root`, which must hold ontology/, data/ and queries/."""
+        root = root.expanduser().resolve()
+        missing = [name for name in CONTENT_FOLDERS if not (root / name).is_dir()]
+        if missing:
+            raise ContentError(f"{root} is not a coopdec-kg content folder (missing {', '.join(missing)}/)")
+        return cls(root)
+
+    @classmethod
+    def locate(cls, root: Path | None = None) -> Project:
+        """Resolve the content folder (see the module docstring)."""
+        if root is not None:
+            return cls.at(root)
+        from_env = os.environ.get(ROOT_VARIABLE)
+        if from_env:
+            return cls.at(Path(from_env))
+        if _holds_content(Path.cwd()):
+            return cls.at(Path.cwd())
+        shipped = _shipped_content()
+        if shipped is None:
+            raise ContentError("no content folder found: pass --root DIR or set COOPDEC_KG_ROOT")
+        return cls.at(shipped)
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.ontology_dir / "coopdec.ttl"
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.ontology_dir / "shapes.ttl"
+
+    @property
+    def data_files(self) -> list[Path]:
+        return sorted(self.data_dir.glob("*.ttl"))
+
+    @property
+    def query_files(self) -> list[Path]:
+        return sorted(self.queries_dir.glob("*.rq"))
