@@ -1,0 +1,117 @@
+"""The content folder itself: every file parses, every fact is labelled and traceable to the report."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS, OWL, SKOS
+
+from coopdec_kg.graph import load_data, load_ontology, new_graph, parse_turtle
+from coopdec_kg.namespaces import CDO, CDR
+from coopdec_kg.project import Project
+
+ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
+QB = "http://purl.org/linked-data/cube#"
+LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title, ELI_TITLE)
+# Structural resources that describe the report or the cube itself rather than state a fact.
+STRUCTURAL = {
+    CDO.Passage,
+    CDO.ReportSection,
+    CDO.Report,
+    URIRef(QB + "DataStructureDefinition"),
+    URIRef(QB + "ComponentSpecification"),
+}
+
+
+@pytest.fixture(scope="module")
+def data(project: Project) -> Graph:
+    return load_data(project)
+
+
+@pytest.fixture(scope="module")
+def ontology(project: Project) -> Graph:
+    return load_ontology(project)
+
+
+def typed_subjects(graph: Graph) -> set[URIRef]:
+    return {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)}
+
+
+def test_every_content_file_parses(project: Project) -> None:
+    files = [project.ontology_file, *project.data_files]
+    assert len(project.data_files) >= 2
+    for path in files:
+        assert len(parse_turtle(path)) > 0, path
+
+
+def test_every_entity_has_a_french_label(data: Graph) -> None:
+    missing = [
+        s
+        for s in typed_subjects(data)
+        if str(s).startswith(str(CDR))
+        and not any(
+            isinstance(o, Literal) and o.language == "fr"
+            for p in LABELS
+            for o in data.objects(s, p)
+        )
+    ]
+    assert not missing, f"no French label: {sorted(missing)[:10]}"
+
+
+def test_every_fact_bearing_node_cites_a_passage_of_the_report(data: Graph) -> None:
+    missing = []
+    for subject in typed_subjects(data):
+        if not str(subject).startswith(str(CDR)):
+            continue
+        if set(data.objects(subject, RDF.type)) & STRUCTURAL:
+            continue
+        sources = list(data.objects(subject, DCTERMS.source))
+        if not any((source, RDF.type, CDO.Passage) in data for source in sources):
+            missing.append(subject)
+    assert not missing, f"no dct:source passage: {sorted(missing)[:10]}"
+
+
+def test_passages_lie_inside_the_report_and_their_section(data: Graph, report_lines: list[str]) -> None:
+    for passage in data.subjects(RDF.type, CDO.Passage):
+        start = int(data.value(passage, CDO.startLine))
+        end = int(data.value(passage, CDO.endLine))
+        assert 1 <= start <= end <= len(report_lines), passage
+        section = data.value(passage, DCTERMS.isPartOf)
+        assert section is not None, f"{passage} is part of no section"
+        assert int(data.value(section, CDO.startLine)) <= start, passage
+        assert end <= int(data.value(section, CDO.endLine)), passage
+
+
+def test_data_uses_only_declared_ontology_terms(data: Graph, ontology: Graph) -> None:
+    declared = {s for s in ontology.subjects() if str(s).startswith(str(CDO))}
+    used = {
+        term
+        for triple in data
+        for term in triple
+        if isinstance(term, URIRef) and str(term).startswith(str(CDO))
+    }
+    assert not used - declared, f"undeclared ontology terms: {sorted(used - declared)}"
+
+
+def test_every_ontology_term_is_labelled_and_defined_in_french_and_english(
+    ontology: Graph,
+) -> None:
+    terms = {
+        s
+        for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for s in ontology.subjects(RDF.type, kind)
+        if str(s).startswith(str(CDO))
+    }
+    assert len(terms) > 50
+    for term in terms:
+        for predicate in (RDFS.label, SKOS.definition):
+            languages = {o.language for o in ontology.objects(term, predicate) if isinstance(o, Literal)}
+            assert {"fr", "en"} <= languages, f"{term} {predicate}"
+
+
+def test_graph_round_trips_through_turtle(graph: Graph) -> None:
+    text = graph.serialize(format="turtle")
+    again = new_graph()
+    again.parse(data=text, format="turtle")
+    assert isomorphic(graph, again)
