@@ -38,7 +38,7 @@ STATED_FIGURES = [
     ("47", 27),  # de plus que l'an passé
     ("2 388", 27),  # communautés de communes
     ("164", 28),  # communautés d'agglomération
-    ("14", 29),  # communautés urbaines
+    ("14", 28),  # communautés urbaines
     ("89", 30),  # % des communes
     ("85", 30),  # % de la population
     ("6", 35),  # % des EPCI à fiscalité propre
