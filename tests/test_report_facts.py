@@ -14,6 +14,8 @@ from coopdec_kg.namespaces import CDO
 
 QB_OBSERVATION = URIRef("http://purl.org/linked-data/cube#Observation")
 LEVEL = "https://w3id.org/coopdec-kg/id/engagement-level/"
+# Other things that carry an engagement level: the table's links (their column) and the counts.
+NOT_GROUPINGS = {CDO.CooperationLink, QB_OBSERVATION}
 
 
 def normalise(text: str) -> str:
@@ -167,7 +169,7 @@ def groupings_named(graph: Graph, label: str) -> list[URIRef]:
             if isinstance(s, URIRef)
             and normalise(str(o)) == wanted
             and (s, CDO.engagementLevel, None) in graph
-            and not (s, RDF.type, CDO.CooperationLink) in graph
+            and not set(graph.objects(s, RDF.type)) & NOT_GROUPINGS
         }
     )
 
@@ -206,7 +208,7 @@ def test_counts_of_named_groupings_per_level(graph: Graph) -> None:
         members = {
             s
             for s in graph.subjects(CDO.engagementLevel, URIRef(LEVEL + level))
-            if (s, RDF.type, CDO.CooperationLink) not in graph
+            if not set(graph.objects(s, RDF.type)) & NOT_GROUPINGS
         }
         assert len(members) == count, level
 
