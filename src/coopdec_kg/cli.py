@@ -57,7 +57,7 @@ def user_errors() -> Iterator[None]:
 
 
 def project() -> Project:
-    """The content folder chosen by --root, COOPDEC_KG_ROOT, the current directory or the package."""
+    """The content folder: --root, COOPDEC_KG_ROOT, the current directory, or the package."""
     with user_errors():
         return Project.locate(state.root)
 

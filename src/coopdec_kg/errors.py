@@ -1,7 +1,7 @@
 """One exception tree for the library; only the CLI turns it into messages and exit codes.
 
     CoopdecError                 every error a user can cause (exit 2 unless stated)
-    ├── ContentError             the content folder (ontology/, data/, queries/) is missing or broken
+    ├── ContentError             the content folder (ontology/, data/, queries/) is unusable
     ├── RdfSyntaxError           an RDF file does not parse (carries the path)
     ├── InputError               a submission is unreadable, too large, unsafe or of unknown format
     ├── QueryError               named queries

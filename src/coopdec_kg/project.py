@@ -42,7 +42,8 @@ class Project:
         root = root.expanduser().resolve()
         missing = [name for name in CONTENT_FOLDERS if not (root / name).is_dir()]
         if missing:
-            raise ContentError(f"{root} is not a coopdec-kg content folder (missing {', '.join(missing)}/)")
+            folders = ", ".join(f"{name}/" for name in missing)
+            raise ContentError(f"{root} is not a coopdec-kg content folder (missing {folders})")
         return cls(root)
 
     @classmethod

@@ -1,0 +1,159 @@
+"""The persistent embedded store: ontology, data and extra files bulk-loaded into pyoxigraph.
+
+Later commands reopen it instead of re-parsing Turtle. A store is trusted only when the pointer
+file `current.json` names it and its fingerprint (a hash of every source file's bytes) matches the
+files on disk now; otherwise it is rebuilt. A build goes to a fresh `build-*` folder that is
+renamed into place and only then pointed to, so a crash mid-build leaves nothing that is trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coopdec_kg.errors import ContentError, RdfSyntaxError
+from coopdec_kg.project import Project
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+STORE_VARIABLE = "COOPDEC_KG_STORE"
+POINTER = "current.json"
+FORMAT_BY_SUFFIX = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".nq": "N_QUADS", ".trig": "TRIG"}
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a built store holds."""
+
+    path: Path
+    fingerprint: str
+    files: tuple[Path, ...]
+    rebuilt: bool
+
+
+def default_location(project: Project) -> Path:
+    """`COOPDEC_KG_STORE`, else `.coopdec-store/` in a writable content folder, else a cache."""
+    from_env = os.environ.get(STORE_VARIABLE)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    if os.access(project.root, os.W_OK):
+        return project.root / ".coopdec-store"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    root_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+    return cache / "coopdec-kg" / root_key
+
+
+def source_files(project: Project, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """The files a store is built from: the ontology, data/*.ttl, then the extra files in order."""
+    files = [project.ontology_file, *project.data_files, *(p.resolve() for p in extra)]
+    for path in files:
+        if path.suffix not in FORMAT_BY_SUFFIX:
+            raise ContentError(f"{path}: cannot load {path.suffix or 'extension-less'} files")
+        if not path.is_file():
+            raise ContentError(f"{path}: no such file")
+    return tuple(files)
+
+
+def fingerprint(files: Sequence[Path]) -> str:
+    """A hash of the files' names and bytes: any change of content gives another store."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _read_pointer(location: Path) -> dict[str, object] | None:
+    try:
+        pointer: dict[str, object] = json.loads((location / POINTER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return pointer
+
+
+def _write_pointer(location: Path, fingerprint_: str, files: Sequence[Path]) -> None:
+    text = json.dumps({"fingerprint": fingerprint_, "files": [str(p) for p in files]}, indent=2)
+    handle, temp = tempfile.mkstemp(dir=location, prefix=".current-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temp, location / POINTER)
+
+
+def recorded_extra_files(project: Project, location: Path) -> tuple[Path, ...]:
+    """The extra files the current store was built with, so later commands keep them."""
+    pointer = _read_pointer(location)
+    names = pointer.get("files") if pointer is not None else None
+    if not isinstance(names, list):
+        return ()
+    own = {str(p) for p in source_files(project)}
+    return tuple(Path(str(name)) for name in names if str(name) not in own)
+
+
+def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
+    """Bulk-load ontology, data and extra files into a new on-disk store and make it current."""
+    import pyoxigraph
+
+    location = location or default_location(project)
+    location.mkdir(parents=True, exist_ok=True)
+    files = source_files(project, extra)
+    key = fingerprint(files)
+    for stale in location.glob("build-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=location, prefix="build-"))
+    try:
+        store = pyoxigraph.Store(str(staging))
+        for path in files:
+            rdf_format = getattr(pyoxigraph.RdfFormat, FORMAT_BY_SUFFIX[path.suffix])
+            try:
+                store.bulk_load(path=str(path), format=rdf_format)
+            except SyntaxError as error:
+                raise RdfSyntaxError(path, str(error)) from error
+        store.optimize()
+        store.flush()
+        del store
+        final = location / key
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _write_pointer(location, key, files)
+    for old in location.iterdir():
+        if old.is_dir() and old.name != key and not old.name.startswith("build-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return StoreInfo(location / key, key, files, rebuilt=True)
+
+
+def open_current(
+    project: Project, location: Path | None = None
+) -> tuple[pyoxigraph.Store, StoreInfo]:
+    """The current store, rebuilt first when the content changed since it was built."""
+    import pyoxigraph
+
+    location = location or default_location(project)
+    files = source_files(
+        project, [p for p in recorded_extra_files(project, location) if p.exists()]
+    )
+    key = fingerprint(files)
+    pointer = _read_pointer(location)
+    path = location / key
+    if pointer is not None and pointer.get("fingerprint") == key and path.is_dir():
+        info = StoreInfo(path, key, files, rebuilt=False)
+    else:
+        extra = files[len(source_files(project)) :]
+        info = build(project, extra, location)
+    return pyoxigraph.Store.read_only(str(info.path)), info
