@@ -183,10 +183,10 @@ def generate(
             if draw < threshold:
                 kind = candidate
                 break
-        held = set(vocab.mandatory) | set(
+        chosen = set(vocab.mandatory) | set(
             rng.sample(vocab.optional, rng.randint(3, len(vocab.optional)))
         )
-        groupings.append((f"synth:grouping-{index:05d}", kind, held))
+        groupings.append((f"synth:grouping-{index:05d}", kind, chosen))
     members: dict[str, list[int]] = {g[0]: [] for g in groupings}
     populations = [rng.randint(80, 4_000) for _ in range(sizes["communes"])]
     for index in range(sizes["communes"]):
