@@ -7,8 +7,10 @@ Exit codes: 0 success; 1 the data breaks the law (validate, add) or is inconsist
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -91,9 +93,249 @@ def main_options(
 
 # --- queries commands (queries, query, report) ---
 
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ResultFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+def _complete_query_name(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of NAME: the query files of the content folder chosen on the line."""
+    from coopdec_kg.queries import query_names
+
+    root = ctx.find_root().params.get("root")
+    try:
+        names = query_names(Project.locate(root))
+    except CoopdecError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+@app.command("queries")
+def queries_command(
+    output_format: Annotated[
+        ListFormat,
+        typer.Option("--format", "-f", help="table (readable) or json (for programs)."),
+    ] = ListFormat.table,
+) -> None:
+    """List the named queries with their summary (fr and en) and parameters."""
+    from coopdec_kg.queries import describe, load_queries
+
+    content = project()
+    with user_errors():
+        found = load_queries(content)
+    if output_format is ListFormat.json:
+        typer.echo(json.dumps([describe(q) for q in found], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="coopdec-kg queries", header_style="bold", show_lines=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("summary (fr / en)", overflow="fold")
+    table.add_column("parameters", overflow="fold")
+    for named in found:
+        parameters = "\n".join(
+            f"{p.name} ({p.type_label}, {'required' if p.required else 'optional'})"
+            for p in named.parameters
+        )
+        table.add_row(named.name, f"{named.summary}\n{named.summary_en}", parameters or "–")
+    Console().print(table)
+
+
+@app.command("query")
+def query_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The query's name (`coopdec-kg queries` lists them).",
+            autocompletion=_complete_query_name,
+            show_default=False,
+        ),
+    ],
+    parameters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUE",
+            help="A parameter value: an IRI (<https://…> or https://…), a CURIE with the "
+            "project's prefixes (authority:ca-cergy-pontoise) or a literal, as the query "
+            "declares. Repeat for several parameters.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        ResultFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats).",
+        ),
+    ] = ResultFormat.table,
+) -> None:
+    """Run a named query on the embedded graph and print its answer.
+
+    Parameter values are bound as RDF terms, never pasted into the query text. Exit 2 for an
+    unknown query, a missing, unknown or ill-typed parameter.
+    """
+    from coopdec_kg.graph import load_graph
+    from coopdec_kg.queries import bind, find_query, parse_assignments, run
+
+    content = project()
+    with user_errors():
+        named = find_query(content, name)
+        values = parse_assignments(parameters or [])
+        bind(named, values)  # refuse bad values before loading the graph
+        result = run(load_graph(content), named, values)
+    if output_format is ResultFormat.table:
+        from rich.console import Console
+
+        from coopdec_kg.results import to_table
+
+        Console().print(to_table(result, title=named.summary))
+        err(f"{len(result)} row{'s' if len(result) != 1 else ''}")
+        return
+    from coopdec_kg.results import render
+
+    typer.echo(render(result, output_format.value), nl=False)
+
+
+@app.command("report")
+def report_command(
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="markdown, or html for a complete page."),
+    ] = ReportFormat.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE (atomically) instead of stdout. Its folder must exist.",
+        ),
+    ] = None,
+) -> None:
+    """The report's tables recomputed from the graph beside the figures it prints, and the audit.
+
+    Engagement levels (stated and named CA), the « Aires d'intervention » table (cells counted
+    from the links, printed totals beside them), the national context, and every printed figure
+    set against the same figure computed from the graph.
+    """
+    from coopdec_kg.export import write_atomic
+    from coopdec_kg.graph import load_graph
+    from coopdec_kg.report import build_report, render
+
+    content = project()
+    with user_errors():
+        text = render(build_report(load_graph(content), content), output_format.value)
+        if output is not None:
+            write_atomic(output, text.encode("utf-8"))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        err(f"Wrote {output}")
+
+
 # --- validation commands (validate, add) ---
 
 # --- publishing commands (export, docs, reason) ---
+
+
+@app.command("export", short_help="Dump the graph with its DCAT-AP/VoID metadata.")
+def export_command(
+    format_name: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="turtle, ntriples, jsonld or trig (TriG keeps ontology, data and metadata in "
+            "separate named graphs). Default: from the extension of -o (.ttl .nt .jsonld "
+            ".trig), else turtle.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the dump to FILE (atomically: never a half-written file) instead of "
+            "stdout. Its folder must exist.",
+        ),
+    ] = None,
+) -> None:
+    """Dump the ontology, the data and their DCAT-AP/VoID metadata, for linked-data portals.
+    Turtle and N-Triples are byte-stable (sorted, canonical blank nodes, the project's prefixes
+    only): two exports of the same content are identical, so dumps diff cleanly.
+    """
+    from coopdec_kg.export import export, format_for
+
+    content = project()
+    with user_errors():
+        fmt = format_for(format_name, output)
+        payload = export(content, fmt.name, output)
+    if output is None:
+        typer.echo(payload, nl=False)
+    else:
+        err(f"Wrote {output} ({fmt.name}, {len(payload)} bytes).")
+
+
+@app.command("docs", short_help="Write the HTML documentation (fr, en).")
+def docs_command(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="Folder for the pages (created if missing; its parent must exist).",
+        ),
+    ] = Path("docs"),
+) -> None:
+    """Write HTML documentation of the ontology and the SKOS schemes, one page per language.
+    The pages (index.fr.html, index.en.html) list the classes, properties and concepts with
+    their labels and definitions; they are self-contained and can be opened from disk.
+    """
+    from coopdec_kg.docs import write_docs
+
+    content = project()
+    with user_errors():
+        written = write_docs(content, output)
+    for path in written:
+        err(f"Wrote {path}")
+
+
+@app.command("reason", short_help="OWL consistency and classification (HermiT).")
+def reason_command() -> None:
+    """Check the ontology and the data with the HermiT OWL reasoner (needs Java).
+    Exit 0 when consistent, listing the members HermiT classifies into the defined classes;
+    1 when inconsistent or a class is unsatisfiable, naming the individuals or classes;
+    2 when the reasoner cannot run (Java missing).
+    """
+    from coopdec_kg.reasoning import reason
+
+    content = project()
+    with user_errors():
+        report = reason(content)
+    for line in report.summary():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(EXIT_REJECTED)
+
 
 # --- scale commands (synth, build, push) ---
 

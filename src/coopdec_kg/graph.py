@@ -6,6 +6,7 @@ faster store can replace it here without touching them.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from rdflib import Graph
@@ -30,6 +31,17 @@ def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
         graph.parse(path, format="turtle")
     except Exception as error:  # rdflib raises many unrelated types for bad syntax
         raise RdfSyntaxError(path, str(error)) from error
+    return graph
+
+
+def parse_package_turtle(name: str) -> Graph:
+    """Parse a Turtle template shipped inside the package (e.g. the dataset metadata)."""
+    resource = files("coopdec_kg").joinpath(name)
+    graph = new_graph()
+    try:
+        graph.parse(data=resource.read_text(encoding="utf-8"), format="turtle")
+    except Exception as error:  # same reason as parse_turtle
+        raise RdfSyntaxError(str(resource), str(error)) from error
     return graph
 
 

@@ -42,3 +42,21 @@ def expand_curie(text: str) -> str | None:
         return None
     namespace = prefixes().get(prefix)
     return None if namespace is None else namespace + local
+
+
+def compact_iri(iri: str) -> str:
+    """The shortest `prefix:local` for an IRI (local without '/' or '#'), else the IRI itself.
+
+    >>> compact_iri("https://w3id.org/coopdec-kg/id/authority/ca-sicoval")
+    'authority:ca-sicoval'
+    >>> compact_iri("https://example.org/x")
+    'https://example.org/x'
+    """
+    best = iri
+    for prefix, namespace in prefixes().items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and local and not set(local) & {"/", "#"}:
+            candidate = f"{prefix}:{local}"
+            if len(candidate) < len(best):
+                best = candidate
+    return best

@@ -1,0 +1,211 @@
+"""The dataset's description for portals: DCAT-AP 3 (catalogue, dataset, distributions) and VoID.
+
+The static part (titles, licence, publisher, distributions …) is the Turtle template
+`metadata.ttl` shipped in the package; this module adds what must be computed from the graph:
+the VoID statistics, the temporal and spatial coverage, the modification date and the version.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
+
+from coopdec_kg import __version__
+from coopdec_kg.errors import ExportError
+from coopdec_kg.graph import new_graph, parse_package_turtle
+from coopdec_kg.namespaces import prefixes
+from coopdec_kg.project import Project
+
+TEMPLATE = "metadata.ttl"
+EXAMPLE_CLASSES = 5  # one example resource from each of the most populated classes
+DATE_TYPES = (XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth)
+COUNTRY_SPACE = prefixes()["country"]
+DCAT_VERSION = URIRef(prefixes()["dcat"] + "version")  # DCAT 3, unknown to rdflib's DCAT
+_VOCABULARY = re.compile(r"^(.*[#/])[^#/]*$")
+
+
+@dataclass(frozen=True)
+class VoidStatistics:
+    """The VoID figures of a graph (https://www.w3.org/TR/void/#statistics)."""
+
+    triples: int
+    entities: int
+    classes: int
+    properties: int
+    distinct_subjects: int
+    distinct_objects: int
+    class_entities: dict[URIRef, int]
+    vocabularies: tuple[URIRef, ...]
+    examples: tuple[URIRef, ...]
+
+
+def vocabulary_of(term: URIRef) -> URIRef:
+    """The vocabulary a term belongs to: its IRI up to the last '#' or '/'."""
+    match = _VOCABULARY.match(str(term))
+    return URIRef(match.group(1)) if match else term
+
+
+def void_statistics(graph: Graph, uri_space: str) -> VoidStatistics:
+    """Count what VoID describes; entities are the IRI subjects inside `uri_space`."""
+    subjects: set[object] = set()
+    objects: set[object] = set()
+    predicates: set[URIRef] = set()
+    members: dict[URIRef, set[object]] = {}
+    for subject, predicate, obj in graph:
+        subjects.add(subject)
+        objects.add(obj)
+        predicates.add(predicate)  # type: ignore[arg-type]
+        if predicate == RDF.type and isinstance(obj, URIRef):
+            members.setdefault(obj, set()).add(subject)
+    entities = {s for s in subjects if isinstance(s, URIRef) and str(s).startswith(uri_space)}
+    local_members = {cls: {s for s in found if s in entities} for cls, found in members.items()}
+    populated = sorted(
+        (cls for cls in local_members if local_members[cls]),
+        key=lambda cls: (-len(local_members[cls]), str(cls)),
+    )[:EXAMPLE_CLASSES]
+    examples = {min(local_members[cls], key=str) for cls in populated}
+    vocabularies = {vocabulary_of(term) for term in predicates | set(members)}
+    return VoidStatistics(
+        triples=len(graph),
+        entities=len(entities),
+        classes=len(members),
+        properties=len(predicates),
+        distinct_subjects=len(subjects),
+        distinct_objects=len(objects),
+        class_entities={cls: len(found) for cls, found in members.items()},
+        vocabularies=tuple(sorted(vocabularies, key=str)),
+        examples=tuple(sorted(examples, key=str)),  # type: ignore[arg-type]
+    )
+
+
+def _period(literal: Literal) -> tuple[date, date] | None:
+    """The first and last day a date-like literal covers; None when it is ill-formed."""
+    text = str(literal)
+    try:
+        if literal.datatype == XSD.gYear:
+            year = int(text[:4])
+            return date(year, 1, 1), date(year, 12, 31)
+        if literal.datatype == XSD.gYearMonth:
+            year, month = int(text[:4]), int(text[5:7])
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        day = date.fromisoformat(text[:10])
+        return day, day
+    except ValueError:
+        return None
+
+
+def temporal_coverage(data: Graph) -> tuple[date, date] | None:
+    """From the earliest to the latest date the data states (dates, years, months)."""
+    periods = [
+        period
+        for obj in data.objects()
+        if isinstance(obj, Literal) and obj.datatype in DATE_TYPES
+        for period in [_period(obj)]
+        if period is not None
+    ]
+    if not periods:
+        return None
+    return min(start for start, _ in periods), max(end for _, end in periods)
+
+
+def countries(data: Graph) -> set[URIRef]:
+    """The countries (EU authority table IRIs) the data mentions."""
+    return {
+        node
+        for node in data.objects()
+        if isinstance(node, URIRef) and str(node).startswith(COUNTRY_SPACE)
+    }
+
+
+def content_date(project: Project) -> date:
+    """When the content last changed: SOURCE_DATE_EPOCH if set, else the newest file's mtime.
+
+    Using the content's date rather than today keeps two exports of the same content identical.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+        except (ValueError, OverflowError, OSError) as error:
+            raise ExportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from error
+    files = [project.ontology_file, *project.data_files]
+    newest = max(path.stat().st_mtime for path in files)
+    return datetime.fromtimestamp(newest, tz=UTC).date()
+
+
+def _single(graph: Graph, cls: URIRef) -> URIRef:
+    found = [s for s in graph.subjects(RDF.type, cls) if isinstance(s, URIRef)]
+    if len(found) != 1:
+        raise ExportError(f"the metadata template must describe exactly one {cls}")
+    return found[0]
+
+
+def describe(ontology: Graph, data: Graph, modified: date) -> Graph:
+    """The DCAT + VoID description of ontology + data, ready to be exported with them."""
+    metadata = parse_package_turtle(TEMPLATE)
+    catalog = _single(metadata, DCAT.Catalog)
+    dataset = _single(metadata, DCAT.Dataset)
+    record = _single(metadata, DCAT.CatalogRecord)
+    distributions = sorted(metadata.objects(dataset, DCAT.distribution), key=str)
+    when = Literal(modified.isoformat(), datatype=XSD.date)
+    for resource in (catalog, dataset, record, *distributions):
+        metadata.add((resource, DCTERMS.modified, when))
+    metadata.add((dataset, DCAT_VERSION, Literal(__version__)))
+
+    for standard in ontology.subjects(RDF.type, OWL.Ontology):
+        if isinstance(standard, URIRef):
+            metadata.add((dataset, DCTERMS.conformsTo, standard))
+            metadata.add((standard, RDF.type, DCTERMS.Standard))
+
+    coverage = temporal_coverage(data)
+    if coverage is not None:
+        period = BNode()
+        metadata.add((dataset, DCTERMS.temporal, period))
+        metadata.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        metadata.add((period, DCAT.startDate, Literal(coverage[0].isoformat(), datatype=XSD.date)))
+        metadata.add((period, DCAT.endDate, Literal(coverage[1].isoformat(), datatype=XSD.date)))
+    for country in countries(data):
+        metadata.add((dataset, DCTERMS.spatial, country))
+        metadata.add((country, RDF.type, DCTERMS.Location))
+
+    for distribution in distributions:
+        for dump in metadata.objects(distribution, DCAT.downloadURL):
+            metadata.add((dataset, VOID.dataDump, dump))
+
+    uri_space = metadata.value(dataset, VOID.uriSpace)
+    if uri_space is None:
+        raise ExportError("the metadata template must give the dataset a void:uriSpace")
+    content = new_graph()
+    for part in (ontology, data):
+        for triple in part:
+            content.add(triple)
+    _add_statistics(metadata, dataset, void_statistics(content, str(uri_space)))
+    return metadata
+
+
+def _count(value: int) -> Literal:
+    return Literal(value, datatype=XSD.integer)
+
+
+def _add_statistics(metadata: Graph, dataset: URIRef, stats: VoidStatistics) -> None:
+    metadata.add((dataset, VOID.triples, _count(stats.triples)))
+    metadata.add((dataset, VOID.entities, _count(stats.entities)))
+    metadata.add((dataset, VOID.classes, _count(stats.classes)))
+    metadata.add((dataset, VOID.properties, _count(stats.properties)))
+    metadata.add((dataset, VOID.distinctSubjects, _count(stats.distinct_subjects)))
+    metadata.add((dataset, VOID.distinctObjects, _count(stats.distinct_objects)))
+    for vocabulary in stats.vocabularies:
+        metadata.add((dataset, VOID.vocabulary, vocabulary))
+    for example in stats.examples:
+        metadata.add((dataset, VOID.exampleResource, example))
+    for cls, count in stats.class_entities.items():
+        partition = BNode()
+        metadata.add((dataset, VOID.classPartition, partition))
+        metadata.add((partition, VOID["class"], cls))
+        metadata.add((partition, VOID.entities, _count(count)))
