@@ -1,0 +1,228 @@
+"""The dataset description: DCAT-AP 3.0.0 conformance, what portals harvest, VoID figures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import FOAF, RDF, XSD, Namespace
+
+from conftest import SHARED
+from coopdec_kg.errors import ExportError
+from coopdec_kg.export import FORMATS
+from coopdec_kg.graph import load_data, load_ontology, new_graph
+from coopdec_kg.metadata import content_date, describe, temporal_coverage
+from coopdec_kg.project import Project
+
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT_AP_SHAPES = SHARED / "reference" / "dcat-ap-3.0.0" / "dcat-ap-SHACL.ttl"
+ETALAB = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+FRANCE = URIRef("http://publications.europa.eu/resource/authority/country/FRA")
+IANA = "https://www.iana.org/assignments/media-types/"
+DAY = date(2026, 1, 15)
+
+
+@pytest.fixture(scope="module")
+def ontology(project: Project) -> Graph:
+    return load_ontology(project)
+
+
+@pytest.fixture(scope="module")
+def data(project: Project) -> Graph:
+    return load_data(project)
+
+
+@pytest.fixture(scope="module")
+def content(ontology: Graph, data: Graph) -> Graph:
+    graph = new_graph()
+    for part in (ontology, data):
+        for triple in part:
+            graph.add(triple)
+    return graph
+
+
+@pytest.fixture(scope="module")
+def metadata(ontology: Graph, data: Graph) -> Graph:
+    return describe(ontology, data, DAY)
+
+
+@pytest.fixture(scope="module")
+def dataset(metadata: Graph) -> URIRef:
+    (node,) = metadata.subjects(RDF.type, DCAT.Dataset)
+    assert isinstance(node, URIRef)
+    return node
+
+
+# ---------------------------------------------------------------- DCAT-AP 3.0.0
+
+
+@pytest.fixture(scope="module")
+def dcat_ap_shapes() -> Graph:
+    if not DCAT_AP_SHAPES.is_file():
+        pytest.skip(f"DCAT-AP 3.0.0 shapes not found at {DCAT_AP_SHAPES} (../shared is absent)")
+    return Graph().parse(DCAT_AP_SHAPES, format="turtle")
+
+
+def _violations(metadata: Graph, shapes: Graph) -> list[str]:
+    from pyshacl import validate
+
+    _, report, _ = validate(metadata, shacl_graph=shapes, inference="none")
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    return sorted(
+        f"{report.value(r, sh.focusNode)} {report.value(r, sh.resultPath)}: "
+        f"{report.value(r, sh.resultMessage)}"
+        for r in report.subjects(RDF.type, sh.ValidationResult)
+    )
+
+
+def test_metadata_conforms_to_the_dcat_ap_3_shapes(metadata: Graph, dcat_ap_shapes: Graph) -> None:
+    assert _violations(metadata, dcat_ap_shapes) == []
+
+
+def test_the_dcat_ap_check_can_fail(
+    metadata: Graph, dataset: URIRef, dcat_ap_shapes: Graph
+) -> None:
+    """Negative control: the shapes do target our nodes (a mandatory title removed is caught)."""
+    broken = Graph()
+    for triple in metadata:
+        if triple[0] != dataset or triple[1] != DCT["title"]:
+            broken.add(triple)
+    assert any(str(dataset) in v and "title" in v for v in _violations(broken, dcat_ap_shapes))
+
+
+# ---------------------------------------------------------------- what portals harvest
+
+
+def _languages(graph: Graph, node: URIRef, predicate: URIRef) -> set[str | None]:
+    return {o.language for o in graph.objects(node, predicate) if isinstance(o, Literal)}
+
+
+def test_catalog_dataset_and_distributions_are_described_in_french_and_english(
+    metadata: Graph, dataset: URIRef
+) -> None:
+    (catalog,) = metadata.subjects(RDF.type, DCAT.Catalog)
+    assert (catalog, DCAT.dataset, dataset) in metadata
+    distributions = list(metadata.objects(dataset, DCAT.distribution))
+    for node in (catalog, dataset, *distributions):
+        assert {"fr", "en"} <= _languages(metadata, node, DCT["title"]), node
+        assert {"fr", "en"} <= _languages(metadata, node, DCT["description"]), node
+    assert {"fr", "en"} <= _languages(metadata, dataset, DCAT.keyword)
+    publisher = metadata.value(dataset, DCT.publisher)
+    assert publisher is not None and metadata.value(publisher, FOAF.name) is not None
+    assert metadata.value(dataset, DCT.issued) is not None
+    assert metadata.value(dataset, DCT.modified) == Literal(DAY.isoformat(), datatype=XSD.date)
+
+
+def test_one_distribution_per_export_format_with_licence_and_urls(
+    metadata: Graph, dataset: URIRef
+) -> None:
+    distributions = list(metadata.objects(dataset, DCAT.distribution))
+    media = {str(metadata.value(d, DCAT.mediaType)) for d in distributions}
+    assert media == {IANA + fmt.media_type for fmt in FORMATS.values()}
+    downloads = set()
+    for distribution in distributions:
+        assert metadata.value(distribution, DCT.license) == ETALAB
+        assert metadata.value(distribution, DCT["format"]) is not None
+        access = metadata.value(distribution, DCAT.accessURL)
+        download = metadata.value(distribution, DCAT.downloadURL)
+        assert str(access).startswith("https://w3id.org/coopdec-kg/")
+        assert str(download).startswith("https://w3id.org/coopdec-kg/")
+        downloads.add(str(download).rsplit(".", 1)[-1])
+        assert (dataset, VOID.dataDump, download) in metadata
+    assert downloads == {fmt.extension for fmt in FORMATS.values()}
+
+
+def test_coverage_version_and_conformance(metadata: Graph, dataset: URIRef, data: Graph) -> None:
+    period = metadata.value(dataset, DCT.temporal)
+    start = metadata.value(period, DCAT.startDate).toPython()  # type: ignore[union-attr]
+    end = metadata.value(period, DCAT.endDate).toPython()  # type: ignore[union-attr]
+    # report l.907: the report is dated February 2006, and data/report.ttl says so.
+    assert start <= date(2006, 2, 1) and end >= date(2006, 2, 28)
+    spatial = set(metadata.objects(dataset, DCT.spatial))
+    assert FRANCE in spatial
+    assert spatial > {FRANCE}, "the partner countries the data names are part of the coverage"
+    assert metadata.value(dataset, DCAT.version) is not None
+    assert (dataset, DCT.conformsTo, URIRef("https://w3id.org/coopdec-kg/ontology")) in metadata
+    (record,) = metadata.subjects(RDF.type, DCAT.CatalogRecord)
+    assert (record, DCT.conformsTo, URIRef("https://semiceu.github.io/DCAT-AP/releases/3.0.0")) in (
+        metadata
+    )
+
+
+def test_temporal_coverage_spans_years_months_and_days() -> None:
+    graph = Graph()
+    s = URIRef("https://e.org/s")
+    graph.add((s, DCT.date, Literal("1970", datatype=XSD.gYear)))
+    graph.add((s, DCT.date, Literal("2006-02", datatype=XSD.gYearMonth)))
+    graph.add((s, DCT.date, Literal("2005-07-14", datatype=XSD.date)))
+    graph.add((s, DCT.date, Literal("not a date", datatype=XSD.date)))
+    assert temporal_coverage(graph) == (date(1970, 1, 1), date(2006, 2, 28))
+    assert temporal_coverage(Graph()) is None
+
+
+def test_content_date_follows_source_date_epoch(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1139184000")
+    assert content_date(project) == date(2006, 2, 6)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(ExportError, match="SOURCE_DATE_EPOCH"):
+        content_date(project)
+
+
+# ---------------------------------------------------------------- VoID, counted independently
+
+
+def _count(graph: Graph, where: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"
+    (row,) = graph.query(query)
+    return int(row[0])  # type: ignore[index]
+
+
+def test_void_statistics_match_independent_counts(
+    metadata: Graph, dataset: URIRef, content: Graph
+) -> None:
+    space = str(metadata.value(dataset, VOID.uriSpace))
+    expected = {
+        VOID.triples: len(content),
+        VOID.entities: _count(
+            content,
+            "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
+            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) }}',
+        ),
+        VOID.classes: _count(content, "SELECT DISTINCT ?c WHERE { ?s a ?c }"),
+        VOID.properties: _count(content, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }"),
+        VOID.distinctSubjects: _count(content, "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"),
+        VOID.distinctObjects: _count(content, "SELECT DISTINCT ?o WHERE { ?s ?p ?o }"),
+    }
+    found = {predicate: metadata.value(dataset, predicate).toPython() for predicate in expected}  # type: ignore[union-attr]
+    assert found == expected
+    assert expected[VOID.entities] > 500  # the data describes hundreds of resources
+
+
+def test_void_class_partitions_count_each_class(
+    metadata: Graph, dataset: URIRef, content: Graph
+) -> None:
+    partitions = list(metadata.objects(dataset, VOID.classPartition))
+    assert len(partitions) == _count(content, "SELECT DISTINCT ?c WHERE { ?s a ?c }")
+    for partition in partitions:
+        assert isinstance(partition, BNode)
+        cls = metadata.value(partition, VOID["class"])
+        entities = metadata.value(partition, VOID.entities).toPython()  # type: ignore[union-attr]
+        assert entities == _count(content, f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> }}"), cls
+
+
+def test_void_vocabularies_and_examples(metadata: Graph, dataset: URIRef, content: Graph) -> None:
+    terms = set(content.predicates()) | set(content.objects(None, RDF.type))
+    expected = {str(t)[: max(str(t).rfind("#"), str(t).rfind("/")) + 1] for t in terms}
+    assert {str(v) for v in metadata.objects(dataset, VOID.vocabulary)} == expected
+    assert "https://w3id.org/coopdec-kg/ontology#" in expected
+    space = str(metadata.value(dataset, VOID.uriSpace))
+    examples = list(metadata.objects(dataset, VOID.exampleResource))
+    assert examples
+    for example in examples:
+        assert str(example).startswith(space)
+        assert (example, RDF.type, None) in content
