@@ -6,13 +6,26 @@ faster store can replace it here without touching them.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import re
+import stat
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+from xml.parsers import expat
 
-from rdflib import Graph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.term import Node
 
-from coopdec_kg.errors import RdfSyntaxError
-from coopdec_kg.namespaces import prefixes
+from coopdec_kg.errors import InputError, RdfSyntaxError
+from coopdec_kg.namespaces import CDR, prefixes
 from coopdec_kg.project import Project
 
 
@@ -64,3 +77,417 @@ def load_graph(project: Project) -> Graph:
     for path in project.data_files:
         parse_turtle(path, into=graph)
     return graph
+
+
+# ---------------------------------------------------------------- untrusted submissions
+#
+# A submission is a file someone else wrote. Parsing it must never make the tool read another
+# file or reach the network, nor let the file change the project's ontology or shapes. The
+# parsers are pyoxigraph's (Turtle, N-Triples, JSON-LD, RDF/XML): they never fetch a remote
+# JSON-LD @context, reject invalid IRIs, literal subjects and lone surrogates, and stay linear
+# on deep nesting where rdflib recurses. The checks they lack are done here, before parsing:
+# size, UTF-8, nesting depth (pyoxigraph's JSON-LD parser overflows its stack on deep
+# nesting) and RDF/XML DTDs (entity expansion).
+
+SUBMISSION_NAMESPACE = CDR + "submission/"
+COUNTRY = "http://publications.europa.eu/resource/authority/country/"
+SKOLEM_PATH = ".well-known/genid/"
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_TRIPLES = 50_000
+MAX_NESTING = 100
+MAX_LITERAL_CHARS = 100_000
+ALLOWED_SCHEMES = ("http", "https", "urn")
+INPUT_FORMATS = {
+    "turtle": "Turtle",
+    "nt": "N-Triples",
+    "jsonld": "JSON-LD",
+    "xml": "RDF/XML",
+}
+_FORMAT_BY_SUFFIX = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".jsonld": "jsonld",
+    ".json": "jsonld",
+    ".rdf": "xml",
+    ".owl": "xml",
+    ".xml": "xml",
+}
+# Schema statements a submission may not make: it would change what the shapes see.
+_SCHEMA_PREDICATES = frozenset(
+    {
+        RDFS.subClassOf,
+        RDFS.subPropertyOf,
+        RDFS.domain,
+        RDFS.range,
+        OWL.equivalentClass,
+        OWL.equivalentProperty,
+        OWL.inverseOf,
+        OWL.imports,
+        OWL.disjointWith,
+        OWL.propertyDisjointWith,
+    }
+)
+_INERT_TYPES = frozenset({OWL.NamedIndividual, OWL.Thing})
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One parsed submission: its triples, blank nodes skolemised, foreign schema removed."""
+
+    path: Path
+    input_format: str
+    digest: str
+    graph: Graph
+    ignored_triples: int
+    normalised_literals: int
+
+    @property
+    def identifier(self) -> str:
+        """Short, stable id: the first 16 hex digits of the file's SHA-256."""
+        return self.digest[:16]
+
+    @property
+    def iri(self) -> URIRef:
+        """The submission record: the source every new node of the submission points to."""
+        return URIRef(SUBMISSION_NAMESPACE + self.identifier)
+
+
+def submission_format(path: Path, input_format: str | None = None) -> str:
+    """The input format: explicit, else from the file name's extension."""
+    if input_format is not None:
+        if input_format not in INPUT_FORMATS:
+            known = ", ".join(INPUT_FORMATS)
+            raise InputError(f"unknown input format {input_format!r} (known: {known})")
+        return input_format
+    found = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if found is None:
+        known = " ".join(sorted(_FORMAT_BY_SUFFIX))
+        raise InputError(
+            f"{path}: cannot tell the format from the extension (known: {known}); "
+            "use --input-format"
+        )
+    return found
+
+
+def parse_submission(
+    path: Path,
+    input_format: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_triples: int = DEFAULT_MAX_TRIPLES,
+) -> Submission:
+    """Parse one untrusted file (see the section comment); InputError or RdfSyntaxError if unfit.
+
+    Relative IRIs resolve against the submission's own IRI (never a local path); blank nodes
+    become IRIs under it, numbered in order of appearance, so that two submissions never
+    share a node by accident and the same file always gives the same IRIs. SHACL shapes,
+    owl:imports and statements about vocabulary terms are dropped (counted in
+    `ignored_triples`): only the project's ontology and shapes apply.
+    """
+    fmt = submission_format(path, input_format)
+    payload = _read_bounded(path, max_bytes)
+    digest = hashlib.sha256(payload).hexdigest()
+    if payload.startswith(b"\xef\xbb\xbf"):
+        payload = payload[3:]
+    _check_text(path, payload, fmt)
+    base = f"{SUBMISSION_NAMESPACE}{digest[:16]}/"
+    triples, normalised = _parse_untrusted(path, payload, fmt, base, max_triples)
+    kept, ignored = _without_foreign_schema(triples)
+    if not kept:
+        what = "no triples" if not triples else "only shapes, imports or vocabulary statements"
+        raise InputError(f"{path}: nothing to validate ({what})")
+    graph = new_graph()
+    skolem: dict[BNode, URIRef] = {}
+    for subject, predicate, obj in kept:
+        graph.add((_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base)))
+    return Submission(path, fmt, digest, graph, ignored, normalised)
+
+
+def reparse_turtle(payload: bytes, origin: str) -> Graph:
+    """Parse Turtle this tool has just written, to prove it reads back before it is stored."""
+    graph = new_graph()
+    try:
+        with _quiet_literal_warnings():
+            graph.parse(data=payload.decode("utf-8"), format="turtle")
+    except Exception as error:  # same reason as parse_turtle
+        raise RdfSyntaxError(origin, str(error)) from error
+    return graph
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from error
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(f"{path}: not a regular file")
+    if status.st_size > max_bytes:
+        raise InputError(f"{path}: {status.st_size} bytes, more than the limit of {max_bytes}")
+    try:
+        with path.open("rb") as stream:
+            payload = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from error
+    if len(payload) > max_bytes:
+        raise InputError(f"{path}: more than the limit of {max_bytes} bytes")
+    return payload
+
+
+def _check_text(path: Path, payload: bytes, fmt: str) -> None:
+    """What pyoxigraph does not check: UTF-8, RDF/XML DTDs, nesting depth."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    if fmt == "xml":
+        _check_rdfxml(path, payload)
+    elif fmt == "jsonld":
+        _check_jsonld(path, text)
+
+
+def _check_rdfxml(path: Path, payload: bytes) -> None:
+    declared = _XML_ENCODING.match(payload)
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        raise InputError(f"{path}: RDF/XML must be encoded in UTF-8")
+    if _DTD.search(payload):
+        raise InputError(
+            f"{path}: RDF/XML with a DTD or entity declarations is refused "
+            "(entity expansion and external entities are unsafe)"
+        )
+    parser = expat.ParserCreate()
+    depth = 0
+
+    def start(_name: str, _attributes: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_NESTING:
+            raise InputError(f"{path}: XML elements nested more than {MAX_NESTING} deep")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def refuse(*_args: object) -> None:
+        raise InputError(f"{path}: RDF/XML with a DTD is refused")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(payload, True)
+    except expat.ExpatError as error:
+        raise RdfSyntaxError(path, f"not well-formed XML: {error}") from error
+
+
+def _check_jsonld(path: Path, text: str) -> None:
+    try:
+        document = json.loads(text)
+    except RecursionError as error:
+        raise InputError(f"{path}: JSON nested more than {MAX_NESTING} deep") from error
+    except ValueError as error:
+        raise RdfSyntaxError(path, f"not JSON: {error}") from error
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise InputError(f"{path}: JSON nested more than {MAX_NESTING} deep")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@import" or (key == "@context" and _names_remote_context(value)):
+                    raise InputError(
+                        f"{path}: remote JSON-LD contexts are never fetched; "
+                        "write the @context inline in the file"
+                    )
+                pending.append((value, depth + 1))
+        elif isinstance(node, list):
+            pending.extend((item, depth + 1) for item in node)
+
+
+def _names_remote_context(value: object) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and any(isinstance(item, str) for item in value)
+
+
+_OXIGRAPH_FORMATS = {
+    "turtle": "TURTLE",
+    "nt": "N_TRIPLES",
+    "jsonld": "JSON_LD",
+    "xml": "RDF_XML",
+}
+
+
+def _parse_untrusted(
+    path: Path, payload: bytes, fmt: str, base: str, max_triples: int
+) -> tuple[list[tuple[Node, URIRef, Node]], int]:
+    """Parse with pyoxigraph, convert to rdflib terms and check every term on the way."""
+    import pyoxigraph
+
+    converter = _TermConverter(path)
+    triples: list[tuple[Node, URIRef, Node]] = []
+    try:
+        parsed = pyoxigraph.parse(
+            payload,
+            format=getattr(pyoxigraph.RdfFormat, _OXIGRAPH_FORMATS[fmt]),
+            base_iri=base,
+            without_named_graphs=True,
+        )
+        with _quiet_literal_warnings():
+            for quad in parsed:
+                if len(triples) >= max_triples:
+                    raise InputError(
+                        f"{path}: more than {max_triples} triples; split the submission"
+                    )
+                triples.append(
+                    (
+                        converter.subject(quad.subject),
+                        converter.iri(quad.predicate),
+                        converter.object(quad.object),
+                    )
+                )
+    except (SyntaxError, ValueError) as error:
+        raise RdfSyntaxError(path, str(error)) from error
+    return triples, converter.normalised
+
+
+class _TermConverter:
+    """pyoxigraph terms → rdflib terms, refusing what must not enter the graph."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.blank_nodes: dict[str, BNode] = {}
+        self.normalised = 0
+
+    def subject(self, term: Any) -> Node:
+        import pyoxigraph
+
+        if isinstance(term, pyoxigraph.BlankNode):
+            return self.blank_nodes.setdefault(term.value, BNode())
+        if isinstance(term, pyoxigraph.NamedNode):
+            return self.iri(term)
+        raise InputError(f"{self.path}: RDF 1.2 triple terms are not supported")
+
+    def object(self, term: Any) -> Node:
+        import pyoxigraph
+
+        if isinstance(term, pyoxigraph.Literal):
+            return self.literal(term)
+        return self.subject(term)
+
+    def iri(self, term: Any) -> URIRef:
+        value = str(term.value)
+        scheme = value.split(":", 1)[0].lower()
+        if scheme not in ALLOWED_SCHEMES:
+            raise InputError(
+                f"{self.path}: IRI <{value}> refused (allowed schemes: "
+                f"{', '.join(ALLOWED_SCHEMES)})"
+            )
+        if unicodedata.normalize("NFC", value) != value:
+            raise InputError(f"{self.path}: IRI <{value}> is not in Unicode NFC form")
+        iri = URIRef(value)
+        try:
+            iri.n3()
+        except Exception as error:  # rdflib raises a bare Exception for invalid IRIs
+            raise InputError(f"{self.path}: invalid IRI <{value}>") from error
+        return iri
+
+    def literal(self, term: Any) -> Literal:
+        if term.direction is not None:
+            raise InputError(f"{self.path}: literals with a base direction are not supported")
+        value = term.value
+        if len(value) > MAX_LITERAL_CHARS:
+            raise InputError(f"{self.path}: literal longer than {MAX_LITERAL_CHARS} characters")
+        normal = unicodedata.normalize("NFC", value)
+        if normal != value:
+            self.normalised += 1
+        if term.language is not None:
+            return Literal(normal, lang=term.language)
+        datatype = self.iri(term.datatype)
+        if datatype == XSD.string:
+            return Literal(normal)
+        literal = Literal(normal, datatype=datatype)
+        if literal.ill_typed:
+            short = datatype.n3(new_graph().namespace_manager)
+            raise InputError(f'{self.path}: ill-typed literal "{value[:80]}"^^{short}')
+        return literal
+
+
+def _without_foreign_schema(
+    triples: list[tuple[Node, URIRef, Node]],
+) -> tuple[list[tuple[Node, URIRef, Node]], int]:
+    """Drop shapes, owl:imports and statements about vocabulary terms; count what was dropped."""
+    vocabulary = _vocabulary_namespaces()
+
+    def is_vocabulary(node: Node) -> bool:
+        return isinstance(node, URIRef) and str(node).startswith(vocabulary)
+
+    schema_subjects = {
+        s
+        for s, p, o in triples
+        if str(p).startswith(str(SH))
+        or (p == RDF.type and is_vocabulary(o) and o not in _INERT_TYPES and not _is_data_class(o))
+    }
+    kept: list[tuple[Node, URIRef, Node]] = []
+    dropped_blank: set[Node] = set()
+    for triple in triples:
+        s, p, o = triple
+        drop = (
+            s in schema_subjects
+            or is_vocabulary(s)
+            or p in _SCHEMA_PREDICATES
+            or str(p).startswith(str(SH))
+            or (isinstance(o, URIRef) and str(o).startswith(str(SH)))
+            or (p == RDF.type and o in _INERT_TYPES)
+        )
+        if drop:
+            if isinstance(o, BNode):
+                dropped_blank.add(o)
+        else:
+            kept.append(triple)
+    # blank nodes that only the dropped statements pointed to (e.g. a shape's sh:property) go too
+    while dropped_blank:
+        referenced = {o for _, _, o in kept}
+        orphans = {b for b in dropped_blank if b not in referenced}
+        if not orphans:
+            break
+        dropped_blank = {o for s, _, o in kept if s in orphans and isinstance(o, BNode)}
+        kept = [t for t in kept if t[0] not in orphans]
+    return kept, len(triples) - len(kept)
+
+
+def _vocabulary_namespaces() -> tuple[str, ...]:
+    """The project's vocabulary namespaces: every prefix of the context but the data ones."""
+    return tuple(
+        namespace
+        for namespace in prefixes().values()
+        if not namespace.startswith(str(CDR)) and namespace != COUNTRY
+    )
+
+
+def _is_data_class(node: Node) -> bool:
+    """A class whose instances are data (cdo:CooperationAction…), not schema (owl:Class…)."""
+    return not str(node).startswith((str(OWL), str(RDFS), str(RDF), str(SH)))
+
+
+def _skolem(node: Node, skolem: dict[BNode, URIRef], base: str) -> Node:
+    if not isinstance(node, BNode):
+        return node
+    found = skolem.get(node)
+    if found is None:
+        found = skolem[node] = URIRef(f"{base}{SKOLEM_PATH}b{len(skolem) + 1}")
+    return found
+
+
+@contextmanager
+def _quiet_literal_warnings() -> Iterator[None]:
+    """rdflib logs a warning with a traceback for each ill-typed literal: keep stderr clean."""
+    logger = logging.getLogger("rdflib.term")
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = previous

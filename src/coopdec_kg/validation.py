@@ -1,0 +1,688 @@
+"""The law as SHACL: validate submissions in the context of the ontology and the existing data.
+
+A submission is merged with the ontology and every data file, and the merged graph is
+validated against the project's shapes (ontology/shapes.ttl) only: a rule that spans the
+submission and the data (a partner defined in one file, an existing CA in another) sees both.
+Every new node of a submission is marked `prov:wasDerivedFrom submission:<id>`, the same
+statement `coopdec-kg add` stores, so the shapes hold it to the full law even when it cites the
+report.
+
+The report keeps the results about the submission's nodes (focus node or value described by
+the submission) and every result the submission causes on existing data (absent from the same
+validation of the data alone), so that the data's own warnings do not drown the user's.
+Messages, rule names and labels come in French and English from the shapes and the graph;
+pySHACL's own report loses the language of SPARQL-based messages, so they are read from the
+shapes graph instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
+from rdflib.term import Node
+
+from coopdec_kg.errors import ContentError
+from coopdec_kg.graph import (
+    DEFAULT_MAX_BYTES,
+    INPUT_FORMATS,
+    Submission,
+    load_graph,
+    new_graph,
+    parse_submission,
+    parse_turtle,
+)
+from coopdec_kg.namespaces import prefixes
+from coopdec_kg.project import Project
+
+LANGUAGES = ("fr", "en")
+LEGAL_TEXT = prefixes()["legal-text"]
+SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
+ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title, ELI_TITLE)
+FORMAT_IRIS = {
+    "turtle": URIRef("http://www.w3.org/ns/formats/Turtle"),
+    "nt": URIRef("http://www.w3.org/ns/formats/N-Triples"),
+    "jsonld": URIRef("http://www.w3.org/ns/formats/JSON-LD"),
+    "xml": URIRef("http://www.w3.org/ns/formats/RDF_XML"),
+}
+
+# Words of the reports, in each language; the law's own words are in ontology/shapes.ttl.
+_TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "Violation": "VIOLATION",
+        "Warning": "AVERTISSEMENT",
+        "Info": "INFORMATION",
+        "violation": "violation",
+        "violations": "violations",
+        "warning": "avertissement",
+        "warnings": "avertissements",
+        "info": "information",
+        "infos": "informations",
+        "header": "Validation de {n} fichier(s) :",
+        "file": "{name} ({format}, {triples} triplets)",
+        "ignored": (
+            "Note : {n} triplet(s) de {name} ignoré(s) — formes SHACL, owl:imports ou "
+            "déclarations de vocabulaire : seules les formes et l'ontologie du projet s'appliquent."
+        ),
+        "normalised": "Note : {n} littéral(aux) de {name} mis en forme Unicode NFC.",
+        "hidden": (
+            "Note : {n} résultat(s) sur les données existantes, antérieurs à cette soumission, "
+            "ne sont pas affichés."
+        ),
+        "property": "propriété",
+        "value": "valeur",
+        "rule": "règle",
+        "text": "texte",
+        "defined": "défini par",
+        "files": "fichier",
+        "none": "Aucun résultat.",
+        "summary": "Bilan : {counts}.",
+        "conforms": "Conforme : aucune violation.",
+        "conforms_warnings": (
+            "Conforme : aucune violation ; les avertissements signalent des points à vérifier, "
+            "ils n'empêchent pas l'ajout."
+        ),
+        "fails": "Non conforme : corrigez les violations avant d'ajouter ces données.",
+        "record": "Soumission « {name} »",
+    },
+    "en": {
+        "Violation": "VIOLATION",
+        "Warning": "WARNING",
+        "Info": "INFO",
+        "violation": "violation",
+        "violations": "violations",
+        "warning": "warning",
+        "warnings": "warnings",
+        "info": "info",
+        "infos": "infos",
+        "header": "Validation of {n} file(s):",
+        "file": "{name} ({format}, {triples} triples)",
+        "ignored": (
+            "Note: {n} triple(s) of {name} ignored — SHACL shapes, owl:imports or vocabulary "
+            "statements: only the project's shapes and ontology apply."
+        ),
+        "normalised": "Note: {n} literal(s) of {name} normalised to Unicode NFC.",
+        "hidden": (
+            "Note: {n} result(s) about the existing data, older than this submission, "
+            "are not shown."
+        ),
+        "property": "property",
+        "value": "value",
+        "rule": "rule",
+        "text": "text",
+        "defined": "defined by",
+        "files": "file",
+        "none": "No results.",
+        "summary": "Summary: {counts}.",
+        "conforms": "Conforms: no violation.",
+        "conforms_warnings": (
+            "Conforms: no violation; warnings point at things to check, they do not prevent "
+            "adding the data."
+        ),
+        "fails": "Does not conform: fix the violations before adding this data.",
+        "record": "Submission “{name}”",
+    },
+}
+
+Key = tuple[Node | None, Node | None, Node | None, Node | None, Node | None]
+
+
+def _words(lang: str) -> dict[str, str]:
+    return _TEXT[lang if lang in _TEXT else "fr"]
+
+
+# ---------------------------------------------------------------- labels
+
+
+class Labels:
+    """Names of nodes for people: labels in the chosen language, else a compact IRI."""
+
+    def __init__(self, graphs: Sequence[Graph]) -> None:
+        self._graphs = graphs
+        self._namespaces = sorted(prefixes().items(), key=lambda item: -len(item[1]))
+        self._texts: dict[Node, dict[str, str]] = {}
+
+    def texts(self, node: Node) -> dict[str, str]:
+        """Language → label; "" is an untagged label."""
+        found = self._texts.get(node)
+        if found is None:
+            found = {}
+            for predicate in LABEL_PREDICATES:
+                for graph in self._graphs:
+                    for label in graph.objects(node, predicate):
+                        if isinstance(label, Literal):
+                            found.setdefault(label.language or "", str(label))
+            self._texts[node] = found
+        return found
+
+    def label(self, node: Node, lang: str) -> str | None:
+        texts = self.texts(node)
+        for candidate in (lang, "", *LANGUAGES):
+            if candidate in texts:
+                return texts[candidate]
+        return None
+
+    def compact(self, node: Node) -> str:
+        """prefix:local for IRIs in a project namespace (for reading, not for parsing)."""
+        if isinstance(node, Literal):
+            return node.n3()
+        if isinstance(node, BNode):
+            return self._path(node)
+        text = str(node)
+        for prefix, namespace in self._namespaces:
+            if text.startswith(namespace) and len(text) > len(namespace):
+                return f"{prefix}:{text[len(namespace) :]}"
+        return f"<{text}>"
+
+    def show(self, node: Node, lang: str) -> str:
+        """« label » (prefix:local), or just the compact form when there is no label."""
+        if isinstance(node, Literal):
+            if node.datatype is None:
+                return _quoted(str(node), lang)
+            return f"{node} ({self.compact(node.datatype)})"
+        label = self.label(node, lang)
+        compact = self.compact(node)
+        return f"{_quoted(label, lang)} ({compact})" if label else compact
+
+    def _path(self, node: BNode) -> str:
+        """A SHACL path given as a blank node: alternative paths, shown as a | b | c."""
+        for graph in self._graphs:
+            head = graph.value(node, SH.alternativePath)
+            if head is not None:
+                members = list(Collection(graph, head))
+                return " | ".join(self.compact(member) for member in members)
+        return "_:" + str(node)
+
+
+def _quoted(text: str, lang: str) -> str:
+    return f"« {text} »" if lang == "fr" else f"“{text}”"
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result, with everything a person needs to read it."""
+
+    focus: Node
+    severity: URIRef
+    shape: Node
+    component: Node | None
+    path: Node | None
+    value: Node | None
+    messages: Mapping[str, str]
+    shape_names: Mapping[str, str]
+    rules: tuple[URIRef, ...]
+    texts: tuple[URIRef, ...]
+    files: tuple[str, ...]
+
+    @property
+    def severity_name(self) -> str:
+        return str(self.severity).rsplit("#", 1)[-1]
+
+    def message(self, lang: str) -> str:
+        return _pick(self.messages, lang)
+
+    def shape_name(self, lang: str) -> str:
+        return _pick(self.shape_names, lang)
+
+
+def _pick(texts: Mapping[str, str], lang: str) -> str:
+    for candidate in (lang, "", *LANGUAGES):
+        if candidate in texts:
+            return texts[candidate]
+    return ""
+
+
+@dataclass
+class ValidationReport:
+    """The results that concern the submissions, and how to show them."""
+
+    submissions: Sequence[Submission]
+    findings: list[Finding]
+    hidden: int
+    labels: Labels
+    triples: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        """No violation (warnings and infos are allowed)."""
+        return not any(f.severity == SH.Violation for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: sum(1 for f in self.findings if f.severity_name == name)
+            for name in ("Violation", "Warning", "Info")
+        }
+
+    def by_focus(self) -> list[tuple[Node, list[Finding]]]:
+        """Findings grouped by focus node: nodes with violations first, then by label."""
+        groups: dict[Node, list[Finding]] = {}
+        for finding in self.findings:
+            groups.setdefault(finding.focus, []).append(finding)
+        for findings in groups.values():
+            findings.sort(key=lambda f: (SEVERITIES.index(f.severity), str(f.shape), str(f.value)))
+
+        def order(item: tuple[Node, list[Finding]]) -> tuple[int, str]:
+            node, findings = item
+            worst = min(SEVERITIES.index(f.severity) for f in findings)
+            return worst, (self.labels.label(node, "fr") or "") + str(node)
+
+        return sorted(groups.items(), key=order)
+
+    # ------------------------------------------------------------ renderings
+
+    def to_text(self, lang: str = "fr") -> str:
+        """A report for people: grouped by focus node, labels, counts, one language."""
+        words = _words(lang)
+        lines = [words["header"].format(n=len(self.submissions))]
+        for submission in self.submissions:
+            name = submission.path.name
+            triples = self.triples.get(submission.identifier, len(submission.graph))
+            fmt = INPUT_FORMATS[submission.input_format]
+            lines.append("  " + words["file"].format(name=name, format=fmt, triples=triples))
+        lines.extend(self.notes(lang))
+        lines.append("")
+        if not self.findings:
+            lines.append(words["none"])
+        for node, findings in self.by_focus():
+            heading = self.labels.show(node, lang)
+            files = sorted({name for f in findings for name in f.files})
+            if files:
+                heading += f"  [{', '.join(files)}]"
+            lines.append(heading)
+            for finding in findings:
+                lines.extend("  " + line for line in self._finding_lines(finding, lang))
+            lines.append("")
+        lines.append(words["summary"].format(counts=self._counts_text(lang)))
+        if not self.conforms:
+            lines.append(words["fails"])
+        elif self.findings:
+            lines.append(words["conforms_warnings"])
+        else:
+            lines.append(words["conforms"])
+        return "\n".join(lines) + "\n"
+
+    def notes(self, lang: str) -> list[str]:
+        words = _words(lang)
+        notes = []
+        for submission in self.submissions:
+            name = submission.path.name
+            if submission.ignored_triples:
+                notes.append(words["ignored"].format(n=submission.ignored_triples, name=name))
+            if submission.normalised_literals:
+                notes.append(
+                    words["normalised"].format(n=submission.normalised_literals, name=name)
+                )
+        if self.hidden:
+            notes.append(words["hidden"].format(n=self.hidden))
+        return notes
+
+    def _finding_lines(self, finding: Finding, lang: str) -> list[str]:
+        words = _words(lang)
+        lines = [f"{words[finding.severity_name]} — {finding.shape_name(lang)}"]
+        lines.append("  " + finding.message(lang))
+        where = []
+        if finding.path is not None:
+            where.append(f"{words['property']} : " if lang == "fr" else f"{words['property']}: ")
+            where[-1] += self.labels.show(finding.path, lang)
+        if finding.value is not None:
+            sep = " : " if lang == "fr" else ": "
+            where.append(words["value"] + sep + self.labels.show(finding.value, lang))
+        if where:
+            lines.append("  " + " · ".join(where))
+        law = []
+        sep = " : " if lang == "fr" else ": "
+        if finding.rules:
+            law.append(
+                words["rule"] + sep + ", ".join(self.labels.show(r, lang) for r in finding.rules)
+            )
+        if finding.texts:
+            legal = all(str(t).startswith(LEGAL_TEXT) for t in finding.texts)
+            law.append(
+                words["text" if legal else "defined"]
+                + sep
+                + ", ".join(self.labels.show(t, lang) for t in finding.texts)
+            )
+        if law:
+            lines.append("  " + " · ".join(law))
+        return lines
+
+    def _counts_text(self, lang: str) -> str:
+        words = _words(lang)
+        parts = []
+        for name, key in (("Violation", "violation"), ("Warning", "warning"), ("Info", "info")):
+            count = self.counts()[name]
+            parts.append(f"{count} {words[key if count <= 1 else key + 's']}")
+        return ", ".join(parts)
+
+    def to_json(self, lang: str = "fr") -> str:
+        """The same report for programs (messages and labels in the chosen language)."""
+        labels = self.labels
+
+        def term(node: Node | None) -> str | None:
+            if node is None:
+                return None
+            return str(node) if not isinstance(node, BNode) else labels.compact(node)
+
+        def named(nodes: Iterable[URIRef]) -> list[dict[str, str | None]]:
+            return [{"iri": str(n), "label": labels.label(n, lang)} for n in nodes]
+
+        document = {
+            "conforms": self.conforms,
+            "lang": lang,
+            "files": [
+                {
+                    "path": str(s.path),
+                    "format": s.input_format,
+                    "sha256": s.digest,
+                    "submission": str(s.iri),
+                    "triples": self.triples.get(s.identifier, len(s.graph)),
+                    "ignoredTriples": s.ignored_triples,
+                    "normalisedLiterals": s.normalised_literals,
+                }
+                for s in self.submissions
+            ],
+            "counts": self.counts(),
+            "hiddenExistingResults": self.hidden,
+            "notes": self.notes(lang),
+            "results": [
+                {
+                    "focusNode": term(f.focus),
+                    "focusLabel": labels.label(f.focus, lang),
+                    "severity": f.severity_name,
+                    "sourceShape": term(f.shape),
+                    "shapeLabel": f.shape_name(lang),
+                    "sourceConstraintComponent": term(f.component),
+                    "resultPath": term(f.path),
+                    "pathLabel": labels.label(f.path, lang) if f.path is not None else None,
+                    "value": term(f.value),
+                    "valueLabel": (
+                        labels.label(f.value, lang)
+                        if f.value is not None and not isinstance(f.value, Literal)
+                        else None
+                    ),
+                    "message": f.message(lang),
+                    "rules": named(f.rules),
+                    "definedBy": named(f.texts),
+                    "files": list(f.files),
+                }
+                for _, findings in self.by_focus()
+                for f in findings
+            ],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+    def to_turtle(self) -> str:
+        """A W3C SHACL validation report of the findings shown, with messages in fr and en."""
+        report = new_graph()
+        report.bind("sh", SH)
+        root = BNode()
+        report.add((root, RDF.type, SH.ValidationReport))
+        report.add((root, SH.conforms, Literal(self.conforms)))
+        for _, findings in self.by_focus():
+            for f in findings:
+                result = BNode()
+                report.add((root, SH.result, result))
+                report.add((result, RDF.type, SH.ValidationResult))
+                report.add((result, SH.focusNode, f.focus))
+                report.add((result, SH.resultSeverity, f.severity))
+                report.add((result, SH.sourceShape, f.shape))
+                if f.component is not None:
+                    report.add((result, SH.sourceConstraintComponent, f.component))
+                if f.path is not None:
+                    report.add((result, SH.resultPath, f.path))
+                if f.value is not None:
+                    report.add((result, SH.value, f.value))
+                for lang, text in sorted(f.messages.items()):
+                    report.add((result, SH.resultMessage, Literal(text, lang=lang or None)))
+        return report.serialize(format="turtle")
+
+
+# ---------------------------------------------------------------- the validator
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every validation against one content folder shares (parsed once per process)."""
+
+    shapes: Graph
+    base: Graph
+    base_subjects: frozenset[Node]
+    baseline: frozenset[Key]
+
+
+_CONTEXTS: dict[str, _Context] = {}
+
+
+def _content_digest(project: Project) -> str:
+    digest = hashlib.sha256()
+    for path in (project.shapes_file, project.ontology_file, *project.data_files):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _context(project: Project) -> _Context:
+    if not project.shapes_file.is_file():
+        raise ContentError(f"{project.shapes_file}: no shapes file")
+    key = _content_digest(project)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        shapes = parse_turtle(project.shapes_file)
+        base = load_graph(project)
+        baseline = frozenset(_key(r, g) for r, g in _results(_run(base, shapes)))
+        found = _CONTEXTS[key] = _Context(shapes, base, frozenset(base.subjects()), baseline)
+        while len(_CONTEXTS) > 4:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+    return found
+
+
+def _run(data: Graph, shapes: Graph) -> Graph:
+    """pySHACL with the project's shapes only, no inference, no imports, no remote access."""
+    from pyshacl import validate
+
+    _, report, _ = validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=None,
+        inference="none",
+        advanced=True,
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+        meta_shacl=False,
+        do_owl_imports=False,
+        js=False,
+        inplace=True,
+    )
+    if not isinstance(report, Graph):  # pySHACL returns its error instead of raising it
+        raise ContentError(f"the shapes cannot be applied: {report}")
+    return report
+
+
+def _results(report: Graph) -> Iterable[tuple[Node, Graph]]:
+    """The report's results (not the nested sh:detail results of sh:node and the like)."""
+    for root in report.subjects(RDF.type, SH.ValidationReport):
+        for result in report.objects(root, SH.result):
+            yield result, report
+
+
+def _key(result: Node, report: Graph) -> Key:
+    return (
+        report.value(result, SH.focusNode),
+        report.value(result, SH.sourceShape),
+        report.value(result, SH.sourceConstraintComponent),
+        report.value(result, SH.resultPath),
+        report.value(result, SH.value),
+    )
+
+
+def submission_record(submission: Submission, created: datetime) -> Graph:
+    """The submission record: where the new nodes come from (file name, hash, time, format)."""
+    record = new_graph()
+    name = submission.path.name
+    iri = submission.iri
+    record.add((iri, RDF.type, PROV.Entity))
+    for lang in LANGUAGES:
+        record.add(
+            (iri, SKOS.prefLabel, Literal(_TEXT[lang]["record"].format(name=name), lang=lang))
+        )
+    record.add((iri, DCTERMS.title, Literal(name)))
+    record.add((iri, DCTERMS.identifier, Literal(f"sha256:{submission.digest}")))
+    record.add((iri, DCTERMS.format, FORMAT_IRIS[submission.input_format]))
+    stamp = created.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    record.add((iri, DCTERMS.created, Literal(stamp, datatype=XSD.dateTime)))
+    return record
+
+
+def with_provenance(
+    submission: Submission, existing_subjects: Iterable[Node], created: datetime
+) -> Graph:
+    """The submission's triples, its record, and prov:wasDerivedFrom on each new subject."""
+    existing = (
+        existing_subjects if isinstance(existing_subjects, frozenset) else set(existing_subjects)
+    )
+    graph = new_graph()
+    graph += submission.graph
+    graph += submission_record(submission, created)
+    for subject in set(submission.graph.subjects()):
+        if subject not in existing:
+            graph.add((subject, PROV.wasDerivedFrom, submission.iri))
+    return graph
+
+
+class Validator:
+    """Validates submissions against one content folder (ontology, data, shapes)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.context = _context(project)
+
+    def stored_graphs(self, submissions: Sequence[Submission], created: datetime) -> list[Graph]:
+        """What `add` would store for each submission (triples, record, provenance)."""
+        return [with_provenance(s, self.context.base_subjects, created) for s in submissions]
+
+    def validate(
+        self, submissions: Sequence[Submission], created: datetime | None = None
+    ) -> ValidationReport:
+        """Validate the submissions together, merged with the ontology and the data."""
+        return self.validate_graphs(submissions, self.stored_graphs(submissions, _now(created)))
+
+    def validate_graphs(
+        self, submissions: Sequence[Submission], stored: Sequence[Graph]
+    ) -> ValidationReport:
+        """Validate the graphs `stored_graphs` built (so `add` validates what it writes)."""
+        context = self.context
+        merged = Graph()
+        merged += context.base
+        for graph in stored:
+            merged += graph
+        report = _run(merged, context.shapes)
+        described: dict[Node, list[str]] = {}
+        for submission, graph in zip(submissions, stored, strict=True):
+            for subject in set(graph.subjects()):
+                described.setdefault(subject, []).append(submission.path.name)
+        labels = Labels([merged, context.shapes])
+        findings: list[Finding] = []
+        hidden = 0
+        for result, graph in _results(report):
+            key = _key(result, graph)
+            focus, value = key[0], key[4]
+            if focus in described or value in described or key not in context.baseline:
+                findings.append(self._finding(graph, result, described))
+            else:
+                hidden += 1
+        triples = {s.identifier: len(s.graph) for s in submissions}
+        return ValidationReport(submissions, findings, hidden, labels, triples)
+
+    def _finding(self, report: Graph, result: Node, described: Mapping[Node, list[str]]) -> Finding:
+        shapes = self.context.shapes
+        focus = _required(report, result, SH.focusNode)
+        source = _required(report, result, SH.sourceShape)
+        shape = _named_shape(shapes, source)
+        messages = _texts(shapes, source, SH.message) or _texts(shapes, shape, SH.message)
+        if not messages:
+            messages = {"": " ".join(str(m) for m in report.objects(result, SH.resultMessage))}
+        severity = report.value(result, SH.resultSeverity)
+        return Finding(
+            focus=focus,
+            severity=severity if isinstance(severity, URIRef) else SH.Violation,
+            shape=shape,
+            component=report.value(result, SH.sourceConstraintComponent),
+            path=report.value(result, SH.resultPath),
+            value=report.value(result, SH.value),
+            messages=messages,
+            shape_names=_texts(shapes, shape, RDFS.label) or {"": str(shape)},
+            rules=tuple(sorted(_iris(shapes.objects(shape, DCTERMS.source)))),
+            texts=tuple(sorted(_iris(shapes.objects(shape, RDFS.isDefinedBy)))),
+            files=tuple(sorted(set(described.get(focus, ())))),
+        )
+
+
+def _required(report: Graph, result: Node, predicate: URIRef) -> Node:
+    value = report.value(result, predicate)
+    if value is None:  # pragma: no cover - pySHACL always gives focus node and source shape
+        raise TypeError(f"validation result without {predicate}")
+    return value
+
+
+def _named_shape(shapes: Graph, shape: Node) -> Node:
+    """The nearest shape with an IRI: the shape itself, or the node shape that holds it."""
+    seen: set[Node] = set()
+    current = shape
+    while isinstance(current, BNode) and current not in seen:
+        seen.add(current)
+        parent = next(iter(shapes.subjects(SH.property, current)), None)
+        if parent is None:
+            break
+        current = parent
+    return current if isinstance(current, URIRef) else shape
+
+
+def _texts(shapes: Graph, node: Node, predicate: URIRef) -> dict[str, str]:
+    return {
+        literal.language or "": str(literal)
+        for literal in shapes.objects(node, predicate)
+        if isinstance(literal, Literal)
+    }
+
+
+def _iris(nodes: Iterable[Node]) -> list[URIRef]:
+    return [n for n in nodes if isinstance(n, URIRef)]
+
+
+def _now(created: datetime | None) -> datetime:
+    return created if created is not None else datetime.now(UTC)
+
+
+def validate_files(
+    project: Project,
+    paths: Sequence[Path],
+    input_format: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    created: datetime | None = None,
+) -> ValidationReport:
+    """Parse each file safely, then validate them together against the content folder."""
+    submissions = parse_all(paths, input_format, max_bytes)
+    return Validator(project).validate(submissions, created)
+
+
+def parse_all(
+    paths: Sequence[Path], input_format: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[Submission]:
+    """Parse every file (all must be usable); the same file given twice counts once."""
+    unique: dict[str, Submission] = {}
+    for path in paths:
+        submission = parse_submission(path, input_format, max_bytes)
+        unique.setdefault(submission.identifier, submission)
+    return list(unique.values())
