@@ -1,0 +1,535 @@
+"""Named-query files: the strict `#+` header, typed parameters, safe binding, result writers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.query import Result
+
+from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
+from coopdec_kg.namespaces import prefixes
+from coopdec_kg.project import Project
+from coopdec_kg.queries import (
+    NamedQuery,
+    bind,
+    find_query,
+    load_queries,
+    load_query,
+    parse_assignments,
+    parse_header,
+    parse_iri,
+    parse_value,
+    query_names,
+    run,
+)
+from coopdec_kg.results import QueryResult, shorten, to_csv, to_json, to_table, to_tsv
+
+AUTHORITY = "https://w3id.org/coopdec-kg/id/authority/"
+CERGY = URIRef(AUTHORITY + "ca-cergy-pontoise")
+INJECTION = 'x" } ; DROP ALL #'
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+HEADER = """#+ summary: Résumé
+#+ summary_en: Summary
+"""
+BODY = "PREFIX ex: <https://example.org/>\nSELECT ?s WHERE { ?s ex:p ?o }\n"
+
+
+def write_query(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.rq"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def tiny_project(tmp_path: Path, queries: dict[str, str]) -> Project:
+    for folder in ("ontology", "data", "queries"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "ontology" / "coopdec.ttl").write_text("", encoding="utf-8")
+    for name, text in queries.items():
+        write_query(tmp_path / "queries", name, text)
+    return Project.at(tmp_path)
+
+
+# ------------------------------------------------------------------------- the real folder
+
+
+def test_every_query_loads_and_runs_on_the_real_graph(project: Project, graph: Graph) -> None:
+    """Each file parses, has fr and en summaries, and answers (optional parameters unset)."""
+    before = len(graph)
+    named = load_queries(project)
+    assert len(named) >= 26
+    for query in named:
+        assert query.summary and query.summary_en and query.description and query.description_en
+        assert all(p.description for p in query.parameters)
+        if any(p.required for p in query.parameters):
+            continue
+        result = run(graph, query)
+        assert result.variables == query.columns
+        assert len(result) > 0, f"{query.name} answers nothing"
+    assert len(graph) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "columns"),
+    [  # the contract of issue 3
+        ("national-context", ("indicator", "label", "value")),
+        ("ca-legal-definition", ("requirement", "label", "value")),
+        ("legal-texts", ("text", "label", "type", "date", "establishes")),
+        ("engagement-levels", ("level", "label", "statedCount", "namedCount")),
+        ("ca-by-level", ("ca", "label", "level", "levelLabel")),
+        ("links-by-area", ("area", "areaLabel", "level", "levelLabel", "links")),
+        ("partner-countries", ("area", "areaLabel", "country", "countryLabel")),
+        ("partners-of-ca", ("partner", "partnerLabel", "country", "countryLabel")),
+        ("actions-of-ca", ("action", "description", "domain", "domainLabel", "amount")),
+        ("actions-by-domain", ("domain", "domainLabel", "action", "ca", "caLabel")),
+        ("cross-border", ("ca", "caLabel", "country", "countryLabel")),
+        ("amounts", ("action", "label", "amountMin", "amountMax")),
+        ("speciality-check", ("action", "ca", "domain", "domainLabel", "status")),
+        ("report-audit", ("check", "label", "stated", "computed")),
+        ("place-of-groupings", ()),
+        ("specialisation", ()),
+        ("non-engagement-reasons", ()),
+        ("roles", ()),
+        ("intervention-logics", ()),
+        ("objectives", ()),
+        ("stakes", ()),
+        ("formalisation-instruments", ()),
+        ("geographic-strategies", ()),
+        ("sensitisation", ()),
+        ("millennium-goals", ()),
+        ("multilateral-funding", ()),
+    ],
+)
+def test_required_queries_exist_with_their_columns(
+    project: Project, name: str, columns: tuple[str, ...]
+) -> None:
+    assert set(columns) <= set(find_query(project, name).columns)
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter", "required"),
+    [
+        ("ca-by-level", "level", False),
+        ("partner-countries", "area", False),
+        ("partners-of-ca", "ca", True),
+        ("actions-of-ca", "ca", True),
+        ("actions-by-domain", "domain", False),
+    ],
+)
+def test_declared_parameters(project: Project, name: str, parameter: str, required: bool) -> None:
+    declared = find_query(project, name).parameter(parameter)
+    assert declared is not None
+    assert (declared.kind, declared.required) == ("iri", required)
+
+
+def test_query_names_need_no_parsing(project: Project) -> None:
+    assert "engagement-levels" in query_names(project)
+    assert query_names(project) == sorted(query_names(project))
+
+
+def test_unknown_query_names_close_matches(project: Project) -> None:
+    with pytest.raises(UnknownQuery, match="engagement-levels"):
+        find_query(project, "engagement-level")
+    with pytest.raises(UnknownQuery, match=r"^unknown query 'zzz' \("):
+        find_query(project, "zzz")
+
+
+def test_a_name_is_never_a_path(project: Project) -> None:
+    with pytest.raises(UnknownQuery):
+        find_query(project, "../queries/engagement-levels")
+
+
+# ------------------------------------------------------------------------- header parsing
+
+
+def test_header_is_yaml_in_plus_comments() -> None:
+    header = parse_header(
+        HEADER + "#+ description: >-\n#+   deux\n#+   lignes\n#+ tags:\n#+   - a\n#+   - b\n" + BODY
+    )
+    assert header["description"] == "deux lignes"
+    assert header["tags"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("#+ summary: [unclosed\n#+ summary_en: x\n", "not valid YAML"),
+        ("#+ - a list\n", "mapping"),
+        (BODY, "mapping"),
+        ("#+ summary_en: x\n", "no summary"),
+        ("#+ summary: x\n", "no summary_en"),
+        (HEADER + "#+ endpoint: http://example.org/sparql\n", "unknown #\\+ header key"),
+        (HEADER + "#+ tags: one\n", "tags must be a list"),
+        (HEADER + "#+ params: [ca]\n", "params must map"),
+        (HEADER + "#+ params:\n#+   ca: ''\n", "params must map"),
+        (HEADER + "#+ method: DELETE\n", "method"),
+        (HEADER + "#+ pagination: 0\n", "pagination"),
+        (HEADER + "#+ enumerate:\n#+   - ca\n", "list the values instead"),
+        (HEADER + "#+ defaults: {ca: x}\n", "defaults must be a list"),
+        ("#+ summary: ''\n#+ summary_en: x\n", "summary must be a non-empty text"),
+        (HEADER + BODY + "#+ tags: [late]\n", "must all come first"),
+    ],
+)
+def test_malformed_headers_are_refused(text: str, message: str) -> None:
+    with pytest.raises(BadQueryHeader, match=message):
+        parse_header(text, "q.rq")
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "error", "message"),
+    [
+        (  # a parameter variable the header does not declare
+            "SELECT ?s WHERE { ?s ?p ?_ca_iri }",
+            "",
+            BadQueryHeader,
+            "not declared",
+        ),
+        (  # a declared parameter the body does not use
+            BODY,
+            "#+ params:\n#+   ca: the grouping\n",
+            BadQueryHeader,
+            "uses no",
+        ),
+        (  # one parameter spelt two ways
+            "SELECT ?s WHERE { ?s ?p ?_ca_iri . ?s ?q ?__ca_iri }",
+            "#+ params:\n#+   ca: the grouping\n",
+            BadQueryHeader,
+            "written both",
+        ),
+        (
+            "SELECT ?s WHERE { ?s ?p ?_ca_iri_x_y }",
+            "#+ params:\n#+   ca: the grouping\n",
+            BadQueryHeader,
+            "not a valid parameter variable",
+        ),
+        (
+            "SELECT ?s WHERE { ?s ?p ?_ca_unknowntype }",
+            "#+ params:\n#+   ca: the grouping\n",
+            BadQueryHeader,
+            "unsupported type",
+        ),
+        (
+            "SELECT ?s WHERE { ?s ?p ?_ca_iri }",
+            "#+ params:\n#+   ca: the grouping\n#+ defaults:\n#+   - other: x\n",
+            BadQueryHeader,
+            "not a parameter",
+        ),
+        (
+            "SELECT ?s WHERE { ?s ?p ?_n_integer }",
+            "#+ params:\n#+   n: a number\n#+ enumerate:\n#+   - n: [1, two]\n",
+            BadQueryHeader,
+            "enumerate",
+        ),
+        ("SELECT ?s WHERE { ?s ?p }", "", QueryError, "syntax error"),
+        ("SELECT ?s WHERE { ?s undeclared:p ?o }", "", QueryError, "invalid SPARQL"),
+        ("ASK { ?s ?p ?o }", "", QueryError, "SELECT"),
+        (
+            "SELECT ?s WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+            "",
+            QueryError,
+            "SERVICE",
+        ),
+        ("SELECT ?s FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "", QueryError, "FROM"),
+    ],
+)
+def test_inconsistent_files_are_refused(
+    tmp_path: Path, body: str, header: str, error: type[Exception], message: str
+) -> None:
+    path = write_query(tmp_path, "q", HEADER + header + body)
+    with pytest.raises(error, match=message):
+        load_query(path)
+
+
+def test_parameter_types_follow_grlc_names(tmp_path: Path) -> None:
+    body = (
+        "SELECT ?s WHERE { ?s ?a ?_ca_iri ; ?b ?__year_integer ; ?c ?_label_fr ; "
+        "?d ?_text ; ?e ?_day_xsd_date ; ?f ?__n_number }"
+    )
+    header = "#+ params:\n" + "".join(
+        f"#+   {name}: {name}\n" for name in ["ca", "year", "label", "text", "day", "n"]
+    )
+    query = load_query(write_query(tmp_path, "q", HEADER + header + body))
+    kinds = {p.name: (p.kind, p.required, p.type_label) for p in query.parameters}
+    assert kinds == {
+        "ca": ("iri", True, "iri"),
+        "year": ("datatype", False, "xsd:integer"),
+        "label": ("language", True, "@fr"),
+        "text": ("literal", True, "literal"),
+        "day": ("datatype", True, "xsd:date"),
+        "n": ("number", False, "number"),
+    }
+    bindings = bind(
+        query,
+        {"ca": "authority:x", "year": "2005", "label": "Kayes", "text": "a", "day": "2005-02-09"},
+    )
+    assert bindings == {
+        "_ca_iri": URIRef(AUTHORITY + "x"),
+        "__year_integer": Literal("2005", datatype=URIRef(XSD + "integer")),
+        "_label_fr": Literal("Kayes", lang="fr"),
+        "_text": Literal("a"),
+        "_day_xsd_date": Literal("2005-02-09", datatype=URIRef(XSD + "date")),
+    }
+
+
+# ------------------------------------------------------------------------- binding values
+
+
+def test_curies_and_iris_expand_alike() -> None:
+    for text in (
+        "authority:ca-cergy-pontoise",
+        "cdr:authority/ca-cergy-pontoise",
+        "https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise",
+        "<https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise>",
+    ):
+        assert parse_iri(text) == CERGY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        INJECTION,
+        "<x> } ; DROP ALL #",
+        "nope:thing",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "<authority:ca-cergy-pontoise>",
+        "https://example.org/a b",
+        "https://example.org/>",
+        "",
+    ],
+)
+def test_values_that_are_not_iris_are_refused(text: str) -> None:
+    with pytest.raises(ParameterError):
+        parse_iri(text)
+
+
+def test_binding_checks_names_presence_types_and_choices(project: Project) -> None:
+    partners = find_query(project, "partners-of-ca")
+    with pytest.raises(ParameterError, match="needs -p ca="):
+        bind(partners, {})
+    with pytest.raises(ParameterError, match="no parameter 'level'"):
+        bind(partners, {"ca": "authority:ca-cergy-pontoise", "level": "x"})
+    with pytest.raises(ParameterError, match="not an IRI"):
+        bind(partners, {"ca": INJECTION})
+    by_level = find_query(project, "ca-by-level")
+    assert bind(by_level, {}) == {}  # an optional parameter left unset stays unbound
+    with pytest.raises(ParameterError, match="must be one of"):
+        bind(by_level, {"level": "authority:ca-cergy-pontoise"})
+    assert bind(by_level, {"level": "engagement-level:cooperation-avancee"})
+
+
+@pytest.mark.parametrize(
+    ("kind_var", "good", "bad"),
+    [
+        ("_v_integer", "-12", "1.5"),
+        ("_v_decimal", "1.50", "1e3"),
+        ("_v_double", "1e3", "e3"),
+        ("_v_boolean", "true", "yes"),
+        ("_v_gYear", "2005", "05"),
+        ("_v_date", "2005-02-09", "2005-02-30"),
+        ("_v_positiveInteger", "3", "0"),
+        ("_v_number", "2.5", "two"),
+    ],
+)
+def test_typed_values(tmp_path: Path, kind_var: str, good: str, bad: str) -> None:
+    text = HEADER + "#+ params:\n#+   v: value\n" + f"SELECT ?s WHERE {{ ?s ?p ?{kind_var} }}"
+    query = load_query(write_query(tmp_path, "q", text))
+    (parameter,) = query.parameters
+    term = parse_value(parameter, good)
+    assert isinstance(term, Literal)
+    assert term == Literal(good, datatype=term.datatype)
+    with pytest.raises(ParameterError):
+        parse_value(parameter, bad)
+
+
+def test_defaults_fill_missing_values(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + "#+ params:\n#+   ca: c\n#+ defaults:\n#+   - ca: authority:ca-cergy-pontoise\n"
+        + "SELECT ?s WHERE { ?s ?p ?_ca_iri }"
+    )
+    query = load_query(write_query(tmp_path, "q", text))
+    assert bind(query, {}) == {"_ca_iri": CERGY}
+
+
+def test_assignments() -> None:
+    assert parse_assignments(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
+    with pytest.raises(ParameterError, match="KEY=VALUE"):
+        parse_assignments(["novalue"])
+    with pytest.raises(ParameterError, match="twice"):
+        parse_assignments(["a=1", "a=2"])
+
+
+def test_injection_matches_nothing_and_changes_nothing(project: Project, graph: Graph) -> None:
+    """A literal parameter is bound as a term: quotes, braces and DROP are just characters."""
+    search = find_query(project, "search")
+    before = len(graph)
+    found = run(graph, search, {"text": "cergy"})
+    assert CERGY in found.column("entity")
+    assert len(run(graph, search, {"text": INJECTION})) == 0
+    assert len(run(graph, search, {"text": '"} UNION { ?entity ?p ?matched } #'})) == 0
+    assert len(graph) == before
+
+
+def test_optional_parameter_restricts_when_given(project: Project, graph: Graph) -> None:
+    by_level = find_query(project, "ca-by-level")
+    every = run(graph, by_level)
+    advanced = run(graph, by_level, {"level": "engagement-level:cooperation-avancee"})
+    assert 0 < len(advanced) < len(every)
+    assert set(advanced.column("level")) == {
+        URIRef("https://w3id.org/coopdec-kg/id/engagement-level/cooperation-avancee")
+    }
+
+
+def test_queries_of_a_copied_folder(tmp_path: Path, project: Project) -> None:
+    """The loader reads whatever folder it is given, and a broken file is reported by path."""
+    shutil.copytree(project.queries_dir, tmp_path / "queries")
+    for folder in ("ontology", "data"):
+        (tmp_path / folder).mkdir()
+    write_query(tmp_path / "queries", "broken", "#+ summary: [\n" + BODY)
+    copy = Project.at(tmp_path)
+    with pytest.raises(BadQueryHeader, match=r"broken\.rq"):
+        load_queries(copy)
+
+
+# ------------------------------------------------------------------------- property tests
+
+LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=30)
+
+
+@given(prefix=st.sampled_from(sorted(prefixes())), local=LOCAL)
+def test_any_project_curie_expands_to_its_namespace(prefix: str, local: str) -> None:
+    assert parse_iri(f"{prefix}:{local}") == URIRef(prefixes()[prefix] + local)
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_an_iri_or_refused(text: str) -> None:
+    try:
+        term = parse_iri(text)
+    except ParameterError:
+        return
+    assert isinstance(term, URIRef)
+    assert not any(c in str(term) for c in ' <>"{}|\\^`\n\t')
+    assert str(term).startswith(("http://", "https://", "urn:"))
+
+
+@pytest.fixture(scope="module")
+def text_query(tmp_path_factory: pytest.TempPathFactory) -> NamedQuery:
+    folder = tmp_path_factory.mktemp("q")
+    text = HEADER + "#+ params:\n#+   t: text\nSELECT ?s WHERE { ?s ?p ?_t }"
+    return load_query(write_query(folder, "q", text))
+
+
+@given(text=st.text(min_size=1, max_size=60))
+def test_any_text_is_a_literal_of_itself(text: str, text_query: NamedQuery) -> None:
+    assert bind(text_query, {"t": text}) == {"_t": Literal(text)}
+
+
+@given(
+    summary=st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: s.strip()),
+    tags=st.lists(st.text(alphabet="abcdefghij-", min_size=1, max_size=8), max_size=4),
+)
+def test_headers_round_trip_through_yaml(summary: str, tags: list[str]) -> None:
+    lines = [f"#+ summary: {json.dumps(summary, ensure_ascii=False)}", "#+ summary_en: x"]
+    if tags:
+        lines += ["#+ tags:"] + [f"#+   - {json.dumps(tag)}" for tag in tags]
+    header = parse_header("\n".join(lines) + "\n" + BODY)
+    assert header["summary"] == summary
+    assert header.get("tags", []) == tags
+
+
+# ------------------------------------------------------------------------- result writers
+
+SAMPLE = QueryResult(
+    ("s", "label", "n", "note"),
+    (
+        (CERGY, Literal("Cergy, « Pontoise »", lang="fr"), Literal(48), None),
+        (
+            BNode("b0"),
+            Literal('a "quoted"\ttab\nline'),
+            Literal("2.5", datatype=URIRef(XSD + "decimal")),
+            None,
+        ),
+        (
+            URIRef("https://example.org/x"),
+            Literal("plain"),
+            None,
+            Literal("true", datatype=URIRef(XSD + "boolean")),
+        ),
+    ),
+)
+
+
+def test_csv_is_sparql_csv_and_reads_back() -> None:
+    text = to_csv(SAMPLE)
+    assert text.endswith("\r\n")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["s", "label", "n", "note"]
+    assert rows[1] == [str(CERGY), "Cergy, « Pontoise »", "48", ""]
+    assert rows[2] == ["_:b0", 'a "quoted"\ttab\nline', "2.5", ""]
+    parsed = Result.parse(io.BytesIO(text.encode()), format="csv")
+    assert [str(v) for v in parsed.vars] == ["s", "label", "n", "note"]
+    assert len(parsed) == 3
+
+
+def test_tsv_is_sparql_tsv_and_rdflib_reads_it_back() -> None:
+    text = to_tsv(SAMPLE)
+    lines = text.splitlines()
+    assert lines[0] == "?s\t?label\t?n\t?note"
+    assert len(lines) == 4  # tabs and newlines inside literals are escaped
+    parsed = Result.parse(io.BytesIO(text.encode()), format="tsv")
+    rows = [tuple(row) for row in parsed]
+    assert rows[0][:3] == SAMPLE.rows[0][:3]
+    assert rows[1][1] == SAMPLE.rows[1][1]
+    assert rows[2][3] == Literal(True)
+
+
+def test_json_is_sparql_results_json_and_rdflib_reads_it_back() -> None:
+    document = json.loads(to_json(SAMPLE))
+    assert document["head"]["vars"] == ["s", "label", "n", "note"]
+    first, second, third = document["results"]["bindings"]
+    assert first["s"] == {"type": "uri", "value": str(CERGY)}
+    assert first["label"] == {"type": "literal", "value": "Cergy, « Pontoise »", "xml:lang": "fr"}
+    assert first["n"]["datatype"] == str(URIRef(XSD + "integer"))
+    assert "note" not in first  # unbound
+    assert second["s"] == {"type": "bnode", "value": "b0"}
+    assert third["label"] == {"type": "literal", "value": "plain"}
+    parsed = Result.parse(io.BytesIO(to_json(SAMPLE).encode()), format="json")
+    assert next(tuple(row) for row in parsed) == SAMPLE.rows[0]
+
+
+def test_table_shows_curies_and_every_row() -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    console.print(to_table(SAMPLE, title="t"))
+    text = console.export_text()
+    assert "authority:ca-cergy-pontoise" in text
+    assert "_:b0" in text and "plain" in text
+
+
+def test_shorten_prefers_the_most_specific_prefix() -> None:
+    assert shorten(str(CERGY)) == "authority:ca-cergy-pontoise"
+    assert shorten("http://publications.europa.eu/resource/authority/country/BEN") == "country:BEN"
+    assert shorten("https://example.org/x") == "https://example.org/x"
+
+
+@pytest.mark.parametrize("name", ["links-by-area", "report-audit", "partner-countries"])
+def test_real_results_parse_in_every_format(project: Project, graph: Graph, name: str) -> None:
+    result = run(graph, find_query(project, name))
+    for writer, fmt in ((to_json, "json"), (to_csv, "csv"), (to_tsv, "tsv")):
+        parsed = Result.parse(io.BytesIO(writer(result).encode()), format=fmt)
+        assert [str(v) for v in parsed.vars] == list(result.variables)
+        assert len(parsed) == len(result)
