@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -262,7 +262,7 @@ def _blank_label(node: BNode, prefix: str) -> str:
     return "_:" + label
 
 
-def _literal(literal: Literal, iri: Any) -> str:
+def _literal(literal: Literal, iri: Callable[[URIRef], str]) -> str:
     """A literal, with `iri` rendering its datatype (prefixed in Turtle, full in N-Triples)."""
     text = _quoted(str(literal))
     if literal.language:
@@ -359,6 +359,7 @@ class _TurtleBody:
     def __init__(self, triples: Iterable[Triple], namer: _Namer, blank_prefix: str = "") -> None:
         self.namer = namer
         self.blank_prefix = blank_prefix
+        self._rendered: dict[Node, str] = {}
         self.statements: dict[Node, dict[Node, list[Node]]] = {}
         references: Counter[Node] = Counter()
         self.referrer: dict[Node, tuple[Node, Node]] = {}
@@ -469,6 +470,15 @@ class _TurtleBody:
             return _literal(node, self.namer.iri)
         raise ExportError(f"cannot export the term {node!r}")
 
+    def _object_key(self, node: Node) -> tuple[int, str, str, str]:
+        """Nested blank nodes sort by what they say (readable), then by their canonical label."""
+        if node in self.nested:
+            text = self._rendered.get(node)
+            if text is None:
+                text = self._rendered[node] = self._object(node, 0)
+            return (1, text, str(node), "")
+        return _sort_key(node)
+
     def _object(self, node: Node, level: int) -> str:
         if node in self.lists:
             return "( " + " ".join(self._object(item, level) for item in self.lists[node]) + " )"
@@ -483,7 +493,7 @@ class _TurtleBody:
         parts = []
         for predicate in sorted(self.statements[node], key=_predicate_key):
             verb = "a" if predicate == RDF.type else self.term(predicate)
-            objects = sorted(self.statements[node][predicate], key=_sort_key)
+            objects = sorted(self.statements[node][predicate], key=self._object_key)
             if len(objects) == 1:
                 parts.append(f"{pad}{verb} {self._object(objects[0], level)}")
             else:
