@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.query import Result
 
+from conftest import REPO
 from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
 from coopdec_kg.namespaces import prefixes
 from coopdec_kg.project import Project
@@ -533,3 +535,60 @@ def test_real_results_parse_in_every_format(project: Project, graph: Graph, name
         parsed = Result.parse(io.BytesIO(writer(result).encode()), format=fmt)
         assert [str(v) for v in parsed.vars] == list(result.variables)
         assert len(parsed) == len(result)
+
+
+# ------------------------------------------------------------------------- portability
+
+
+def _comparable(value: str) -> object:
+    """Engines may write the same decimal differently (200000.0 and 200000)."""
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return value
+
+
+@pytest.fixture(scope="module")
+def oxigraph(project: Project, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The same content in the on-disk pyoxigraph store the scale commands use."""
+    import pyoxigraph
+
+    from coopdec_kg.store import build
+
+    info = build(project, location=tmp_path_factory.mktemp("store"))
+    return pyoxigraph.Store.read_only(str(info.path))
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        *((path.stem, {}) for path in sorted((REPO / "queries").glob("*.rq")) if path.stem not in
+          {"partners-of-ca", "actions-of-ca", "search"}),
+        ("partners-of-ca", {"ca": "authority:ca-cergy-pontoise"}),
+        ("actions-of-ca", {"ca": "authority:ca-evry-centre-essonne"}),
+        ("ca-by-level", {"level": "engagement-level:cooperation-avancee"}),
+        ("partner-countries", {"area": "world-area:asie"}),
+        ("actions-by-domain", {"domain": "domain:amenagement-de-l-espace"}),
+        ("search", {"text": "cergy"}),
+        ("search", {"text": INJECTION}),
+    ],
+)  # fmt: skip
+def test_queries_are_portable_sparql(  # type: ignore[no-untyped-def]
+    project: Project, graph: Graph, oxigraph, name: str, values: dict[str, str]
+) -> None:
+    """Oxigraph gives the same rows, in the same order, with parameters bound as a VALUES block
+    opening the WHERE group (how a remote endpoint receives them)."""
+    from coopdec_kg.remote import with_values
+
+    query = find_query(project, name)
+    expected = [
+        tuple("" if term is None else _comparable(str(term)) for term in row)
+        for row in run(graph, query, values)
+    ]
+    solutions = oxigraph.query(with_values(query.text, bind(query, values)))
+    variables = [variable.value for variable in solutions.variables]
+    assert variables == list(query.columns)
+    got = [
+        tuple("" if s[v] is None else _comparable(s[v].value) for v in variables) for s in solutions
+    ]
+    assert got == expected

@@ -100,11 +100,7 @@ class Parameter:
     def type_label(self) -> str:
         """A short word for the type, as listings show it."""
         if self.kind == "datatype" and self.datatype is not None:
-            return (
-                "xsd:" + self.datatype[len(XSD) :]
-                if self.datatype.startswith(XSD)
-                else self.datatype
-            )
+            return "xsd:" + self.datatype.removeprefix(XSD)
         if self.kind == "language":
             return f"@{self.language}"
         return self.kind
