@@ -301,6 +301,7 @@ AUDIT = {  # check: (stated, computed, agrees, line, printed)
     "acting-ca": ("58", "57", "false", 315, "58 CA mènent"),
     "acting-ca-by-difference": ("58", "58", "true", 315, "58 CA"),
     "advanced-ca": ("28", "27", "false", 316, "dont 28 de manière avancée"),
+    "advanced-ca-by-difference": ("28", "28", "true", 316, "28"),  # 132 - 74 - 12 - 18
     "epci-by-type": ("2572", "2566", "false", 26, "2 572"),
     "ca-share-of-epci": ("6", "6", "true", 35, "6 % des EPCI"),
     "table-grand-total": ("48", "51", "false", 1322, "TOTAUX 18 16 9 5 48"),
