@@ -568,6 +568,13 @@ class Validator:
         self.project = project
         self.context = _context(project)
 
+    def existing_findings(self) -> list[Finding]:
+        """The results of the existing data alone (what CI checks: no violation there)."""
+        merged = Graph()
+        merged += self.context.base
+        report = _run(merged, self.context.shapes)
+        return [self._finding(graph, result, {}) for result, graph in _results(report)]
+
     def stored_graphs(self, submissions: Sequence[Submission], created: datetime) -> list[Graph]:
         """What `add` would store for each submission (triples, record, provenance)."""
         return [with_provenance(s, self.context.base_subjects, created) for s in submissions]

@@ -1,0 +1,314 @@
+"""`validate`: every legal rule against conforming and violating submissions, and the reports.
+
+Each fixture in tests/fixtures/submissions/ states, in `# expect:` comment lines, the exact set
+of results it must produce: severity, source shape and focus node (or `none`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, SH
+from typer.testing import CliRunner
+
+from coopdec_kg.cli import app
+from coopdec_kg.namespaces import prefixes
+from coopdec_kg.project import Project
+from coopdec_kg.validation import ValidationReport, Validator, validate_files
+
+FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
+SHAPES = "https://w3id.org/coopdec-kg/shapes#"
+EX = "https://example.org/coopdec-test/"
+NAMESPACES = {**prefixes(), "cds": SHAPES, "ex": EX}
+EXPECT = re.compile(r"^# expect: (.+)$", re.MULTILINE)
+ALL_FIXTURES = sorted(FIXTURES.glob("*.ttl"))
+
+Expected = set[tuple[str, str, str]]
+
+
+def expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return NAMESPACES[prefix] + local
+
+
+def expectations(path: Path) -> Expected:
+    expected: Expected = set()
+    for line in EXPECT.findall(path.read_text(encoding="utf-8")):
+        if line.strip() == "none":
+            continue
+        severity, shape, focus = line.split()
+        expected.add((severity, expand(shape), expand(focus)))
+    return expected
+
+
+def found(report: ValidationReport) -> Expected:
+    return {(f.severity_name, str(f.shape), str(f.focus)) for f in report.findings}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER = (FIXTURES / "rule1-ok-partner.ttl").read_text(encoding="utf-8")
+PREFIXES = "".join(line + "\n" for line in HEADER.splitlines() if line.startswith("@prefix"))
+
+
+# ---------------------------------------------------------------- the fixtures, rule by rule
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.stem)
+def test_fixture_gives_exactly_the_expected_results(project: Project, fixture: Path) -> None:
+    expected = expectations(fixture)
+    report = validate_files(project, [fixture])
+    assert found(report) == expected
+    violations = {e for e in expected if e[0] == "Violation"}
+    assert report.conforms is not bool(violations)
+
+
+def test_every_rule_has_a_conforming_and_two_failing_fixtures() -> None:
+    for rule in range(1, 10):
+        files = [p for p in ALL_FIXTURES if p.name.startswith(f"rule{rule}-")]
+        clean = [p for p in files if not expectations(p)]
+        failing = [p for p in files if expectations(p)]
+        assert clean, f"rule {rule}: no conforming fixture"
+        assert len(failing) >= 2, f"rule {rule}: fewer than two failing fixtures"
+
+
+LEGAL_RULE = "https://w3id.org/coopdec-kg/id/legal-rule/"
+RULES = {
+    1: {"partenaires-collectivites-territoriales-etrangeres"},
+    2: {"droit-de-conclure-des-conventions", "responsabilite-de-la-collectivite"},
+    3: {"principe-de-specialite"},
+    4: {"principe-d-exclusivite"},
+    5: {"definition-communaute-d-agglomeration"},
+    6: {"adoption-et-signature-des-conventions", "charte-d-amitie-sans-effet-juridique"},
+    7: {"oudin-1-pourcent"},
+    8: {"cooperation-n-est-pas-une-competence"},
+    9: set(),  # well-formedness: defined by the ontology, no legal rule
+}
+
+
+def test_each_failing_fixture_breaks_a_shape_of_its_rule(project: Project) -> None:
+    shapes = Graph().parse(project.shapes_file)
+    for fixture in ALL_FIXTURES:
+        rule = int(fixture.name[4])
+        for _, shape, _ in expectations(fixture):
+            sources = {
+                str(o).removeprefix(LEGAL_RULE)
+                for o in shapes.objects(URIRef(shape), DCTERMS.source)
+            }
+            if RULES[rule] & sources or (rule == 9 and not sources):
+                break
+        else:
+            assert not expectations(fixture), f"{fixture.name} breaks no shape of rule {rule}"
+
+
+# ---------------------------------------------------------------- context and cross-file rules
+
+
+def test_a_submission_refers_to_an_existing_ca(project: Project) -> None:
+    # report l. 1038-1050: Angers Loire Métropole acts on water; the CA is in data/survey.ttl
+    report = validate_files(project, [FIXTURES / "rule7-ok-oudin.ttl"])
+    assert report.conforms and not report.findings
+
+
+def test_files_are_validated_together(project: Project, tmp_path: Path) -> None:
+    link = write(
+        tmp_path,
+        "link.ttl",
+        PREFIXES
+        + """
+ex:lien a cdo:CooperationLink ; skos:prefLabel "Lien"@fr ; dct:source <https://example.org/s> ;
+    cdo:frenchParty authority:ca-cergy-pontoise ; cdo:foreignPartner ex:partenaire .
+""",
+    )
+    partner = write(
+        tmp_path,
+        "partner.ttl",
+        PREFIXES
+        + """
+ex:partenaire a cdo:ForeignTerritorialAuthority ; skos:prefLabel "Partenaire"@fr ;
+    cdo:country country:TGO ; cdo:domesticLegalStatus "commune"@fr ;
+    dct:source <https://example.org/s> .
+""",
+    )
+    alone = validate_files(project, [link])
+    assert ("Violation", SHAPES + "ForeignPartnerIsForeignAuthority", EX + "lien") in found(alone)
+    together = validate_files(project, [link, partner])
+    assert together.conforms and not together.findings
+
+
+def test_two_files_valid_alone_can_break_a_rule_together(project: Project, tmp_path: Path) -> None:
+    ca = (FIXTURES / "rule5-ok-new-ca.ttl").read_text(encoding="utf-8")
+    first = write(tmp_path, "a.ttl", ca)
+    second = write(tmp_path, "b.ttl", ca.replace("cdo:population 62000", "cdo:population 75000"))
+    assert validate_files(project, [first]).conforms
+    assert validate_files(project, [second]).conforms
+    together = validate_files(project, [first, second])
+    assert not together.conforms
+    assert ("Violation", SHAPES + "PopulationValue", EX + "ca-du-val-fictif") in found(together)
+
+
+def test_a_submission_that_breaks_existing_data_fails(project: Project, tmp_path: Path) -> None:
+    # Declaring the management of local public services outside the competences makes the
+    # report's actions of CA in that domain break the speciality principle (Chalon-Val de
+    # Bourgogne's computerised civil registration, report l. 476-483).
+    path = write(
+        tmp_path,
+        "services.ttl",
+        PREFIXES + "domain:gestion-des-services-publics-locaux cdo:outsideCompetences true .\n",
+    )
+    report = validate_files(project, [path])
+    assert not report.conforms
+    action = (
+        "https://w3id.org/coopdec-kg/id/action/ca-chalon-val-de-bourgogne-etat-civil-informatise"
+    )
+    assert ("Violation", SHAPES + "SpecialityOutsideCompetences", action) in found(report)
+
+
+def test_existing_warnings_do_not_drown_the_submission(project: Project) -> None:
+    report = validate_files(project, [FIXTURES / "rule3-ok-mandatory-competence.ttl"])
+    assert not report.findings
+    assert report.hidden >= 1  # e.g. Cergy-Pontoise's statutory competence (report l. 731-734)
+
+
+def test_new_nodes_are_held_to_the_full_law_even_when_they_cite_the_report(
+    project: Project, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "cite.ttl",
+        PREFIXES
+        + """
+@prefix passage: <https://w3id.org/coopdec-kg/id/passage/> .
+ex:partenaire-cite a cdo:ForeignTerritorialAuthority ; skos:prefLabel "Partenaire"@fr ;
+    dct:source passage:l975-978 .
+""",
+    )
+    report = validate_files(project, [path])
+    assert ("Violation", SHAPES + "SubmittedForeignAuthorityCountry", EX + "partenaire-cite") in (
+        found(report)
+    )
+
+
+# ---------------------------------------------------------------- the real data
+
+
+def test_the_real_data_has_no_violation(project: Project) -> None:
+    findings = Validator(project).existing_findings()
+    violations = [(str(f.focus), str(f.shape)) for f in findings if f.severity == SH.Violation]
+    assert not violations
+    # report l. 731-734: Cergy-Pontoise's statutes list « politique de soutien aux échanges
+    # internationaux », which rule 8 rightly flags (a warning)
+    cergy = URIRef("https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise")
+    assert ("Warning", SHAPES + "CooperationIsNotACompetence", str(cergy)) in {
+        (f.severity_name, str(f.shape), str(f.focus)) for f in findings
+    }
+
+
+# ---------------------------------------------------------------- renderings and the CLI
+
+
+@pytest.fixture(scope="module")
+def failing_report(project: Project) -> ValidationReport:
+    return validate_files(project, [FIXTURES / "rule7-bad-no-water-competence.ttl"])
+
+
+def test_text_report_groups_by_focus_with_labels_counts_and_one_language(
+    failing_report: ValidationReport,
+) -> None:
+    french = failing_report.to_text("fr")
+    english = failing_report.to_text("en")
+    assert "« Adduction d'eau »" in french
+    assert "Principe de spécialité" in french and "Speciality principle" not in french
+    assert "Speciality principle" in english and "Principe de spécialité" not in english
+    assert "Bilan : 2 violations, 0 avertissement, 0 information." in french
+    assert "Summary: 2 violations, 0 warning, 0 info." in english
+    assert "legal-rule:oudin-1-pourcent" in french and "legal-text:loi-2005-95" in french
+    # one heading for the focus node, both results under it
+    assert french.count("« Adduction d'eau »") == 1
+
+
+def test_json_report_parses_and_carries_labels(failing_report: ValidationReport) -> None:
+    document = json.loads(failing_report.to_json("en"))
+    assert document["conforms"] is False
+    assert document["counts"] == {"Violation": 2, "Warning": 0, "Info": 0}
+    shapes = {r["sourceShape"] for r in document["results"]}
+    assert shapes == {SHAPES + "OudinCompetence", SHAPES + "SpecialityCompetenceHeld"}
+    oudin = next(r for r in document["results"] if r["sourceShape"].endswith("OudinCompetence"))
+    assert oudin["focusLabel"] == "Adduction d'eau"
+    assert oudin["message"].startswith("Only the communes and EPCIs")
+    assert {"iri": "https://w3id.org/coopdec-kg/id/legal-rule/oudin-1-pourcent"}.items() <= (
+        oudin["rules"][0].items()
+    )
+
+
+def test_turtle_report_is_a_shacl_report_with_both_languages(
+    failing_report: ValidationReport,
+) -> None:
+    graph = Graph().parse(data=failing_report.to_turtle(), format="turtle")
+    assert len(list(graph.subjects(None, SH.ValidationReport))) == 1
+    messages = list(graph.objects(None, SH.resultMessage))
+    assert {m.language for m in messages} == {"fr", "en"}
+
+
+def run(runner: CliRunner, root: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--root", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def root(project: Project) -> Path:
+    return project.root
+
+
+def test_cli_exit_0_when_conforming_with_warnings(runner: CliRunner, root: Path) -> None:
+    code, out, _ = run(runner, root, "validate", str(FIXTURES / "rule3-warn-unmapped-domain.ttl"))
+    assert code == 0
+    assert "AVERTISSEMENT" in out and "n'empêchent pas l'ajout" in out
+
+
+def test_cli_exit_1_on_violations(runner: CliRunner, root: Path) -> None:
+    fixture = str(FIXTURES / "rule1-bad-state-partner.ttl")
+    code, out, _ = run(runner, root, "validate", "--lang", "en", fixture)
+    assert code == 1
+    assert "foreign territorial authority" in out and "Does not conform" in out
+
+
+@pytest.mark.parametrize("fmt", ["json", "turtle"])
+def test_cli_machine_formats_parse(runner: CliRunner, root: Path, fmt: str) -> None:
+    fixture = str(FIXTURES / "rule9-bad-numbers.ttl")
+    code, out, _ = run(runner, root, "validate", "--format", fmt, fixture)
+    assert code == 1
+    if fmt == "json":
+        assert json.loads(out)["counts"]["Violation"] == 4
+    else:
+        assert len(Graph().parse(data=out, format="turtle")) > 0
+
+
+def test_cli_exit_2_on_unreadable_input(runner: CliRunner, root: Path, tmp_path: Path) -> None:
+    broken = write(tmp_path, "broken.ttl", "@prefix ex: <https://example.org/> .\nex:a ex:b ")
+    code, out, err = run(runner, root, "validate", str(broken))
+    assert code == 2 and out == ""
+    assert err.startswith("Error: ") and "Traceback" not in err
+    code, _, err = run(runner, root, "validate", str(tmp_path / "missing.ttl"))
+    assert code == 2 and "cannot read" in err
+    unknown = write(tmp_path, "data.csv", "a,b\n")
+    code, _, err = run(runner, root, "validate", str(unknown))
+    assert code == 2 and "--input-format" in err
+
+
+def test_cli_input_format_overrides_the_extension(
+    runner: CliRunner, root: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "action.txt"
+    shutil.copy(FIXTURES / "rule2-ok-region-action.ttl", copy)
+    code, _, _ = run(runner, root, "validate", "--input-format", "turtle", str(copy))
+    assert code == 0
