@@ -17,6 +17,7 @@ from rdflib.namespace import DCTERMS, SH
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
+from coopdec_kg.errors import InputError
 from coopdec_kg.namespaces import prefixes
 from coopdec_kg.project import Project
 from coopdec_kg.validation import ValidationReport, Validator, validate_files
@@ -157,20 +158,37 @@ def test_two_files_valid_alone_can_break_a_rule_together(project: Project, tmp_p
 
 
 def test_a_submission_that_breaks_existing_data_fails(project: Project, tmp_path: Path) -> None:
-    # Declaring the management of local public services outside the competences makes the
-    # report's actions of CA in that domain break the speciality principle (Chalon-Val de
-    # Bourgogne's computerised civil registration, report l. 476-483).
+    # Declaring the CA de Cergy-Pontoise a company makes the report's actions it leads break
+    # rule 2 (the actor is a local authority, never a company): report l. 614-617.
     path = write(
         tmp_path,
-        "services.ttl",
-        PREFIXES + "domain:gestion-des-services-publics-locaux cdo:outsideCompetences true .\n",
+        "company.ttl",
+        PREFIXES + "authority:ca-cergy-pontoise a cdo:Company .\n",
     )
     report = validate_files(project, [path])
     assert not report.conforms
     action = (
-        "https://w3id.org/coopdec-kg/id/action/ca-chalon-val-de-bourgogne-etat-civil-informatise"
+        "https://w3id.org/coopdec-kg/id/action/ca-cergy-pontoise-mobilisation-des-acteurs-locaux"
     )
-    assert ("Violation", SHAPES + "SpecialityOutsideCompetences", action) in found(report)
+    assert ("Violation", SHAPES + "ActorIsLocalAuthority", action) in found(report)
+
+
+def test_a_submission_may_not_rewrite_the_law(project: Project, tmp_path: Path) -> None:
+    # Making water a mandatory competence of every CA would silence the speciality principle.
+    path = write(
+        tmp_path,
+        "law.ttl",
+        PREFIXES
+        + "@prefix legal-definition: <https://w3id.org/coopdec-kg/id/legal-definition/> .\n"
+        + "legal-definition:communaute-d-agglomeration cdo:mandatoryCompetence competence:eau .\n",
+    )
+    with pytest.raises(InputError, match="legal-definition"):
+        validate_files(project, [path])
+    vocabulary = write(
+        tmp_path, "vocabulary.ttl", PREFIXES + "domain:eau cdo:outsideCompetences true .\n"
+    )
+    with pytest.raises(InputError, match="intervention-domain"):
+        validate_files(project, [vocabulary])
 
 
 def test_existing_warnings_do_not_drown_the_submission(project: Project) -> None:

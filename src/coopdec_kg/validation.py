@@ -29,7 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from coopdec_kg.errors import ContentError
+from coopdec_kg.errors import ContentError, InputError
 from coopdec_kg.graph import (
     DEFAULT_MAX_BYTES,
     INPUT_FORMATS,
@@ -39,10 +39,13 @@ from coopdec_kg.graph import (
     parse_submission,
     parse_turtle,
 )
-from coopdec_kg.namespaces import prefixes
+from coopdec_kg.namespaces import CDR, prefixes
 from coopdec_kg.project import Project
 
 LANGUAGES = ("fr", "en")
+# Kinds of project resources (cdr:{kind}/…) a submission may describe; the others (the law,
+# the report, the vocabularies) belong to the project.
+OPEN_KINDS = frozenset({"authority", "organisation", "link", "action", "agreement", "submission"})
 LEGAL_TEXT = prefixes()["legal-text"]
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
 ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
@@ -691,5 +694,25 @@ def parse_all(
     unique: dict[str, Submission] = {}
     for path in paths:
         submission = parse_submission(path, input_format, max_bytes)
+        check_scope(submission)
         unique.setdefault(submission.identifier, submission)
     return list(unique.values())
+
+
+def check_scope(submission: Submission) -> None:
+    """A submission describes cooperation (authorities, organisations, links, actions,
+    agreements, and resources of its own); it may not state anything about the law, the
+    report or the project's vocabularies (legal-definition:…, domain:…, passage:…), which the
+    shapes rely on: adding a mandatory competence to the legal definition of a CA, say, would
+    change what every CA is held to."""
+    for subject in submission.graph.subjects():
+        text = str(subject)
+        if not text.startswith(str(CDR)):
+            continue
+        kind = text[len(str(CDR)) :].split("/", 1)[0]
+        if kind not in OPEN_KINDS:
+            raise InputError(
+                f"{submission.path}: <{text}> belongs to the project's own {kind!r} resources; "
+                "a submission may only describe authorities, organisations, links, actions, "
+                "agreements and resources of its own"
+            )
