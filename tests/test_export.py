@@ -66,6 +66,20 @@ def test_each_single_graph_format_round_trips(dump: Dump, union: Graph, name: st
     assert isomorphic(parsed, union)
 
 
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_format_is_accepted_by_a_strict_parser(dump: Dump, union: Graph, name: str) -> None:
+    import pyoxigraph
+
+    formats = {
+        "turtle": pyoxigraph.RdfFormat.TURTLE,
+        "ntriples": pyoxigraph.RdfFormat.N_TRIPLES,
+        "jsonld": pyoxigraph.RdfFormat.JSON_LD,
+        "trig": pyoxigraph.RdfFormat.TRIG,
+    }
+    quads = list(pyoxigraph.parse(serialize(dump, FORMATS[name]), format=formats[name]))
+    assert len(quads) == len(union)
+
+
 def test_the_dump_holds_ontology_data_and_metadata(dump: Dump, union: Graph) -> None:
     for part in (dump.ontology, dump.data, dump.metadata):
         assert len(part) > 0

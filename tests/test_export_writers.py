@@ -1,10 +1,12 @@
-"""The Turtle and N-Triples writers on random graphs: isomorphic round trip, byte-stable output."""
+"""The Turtle and N-Triples writers on random graphs: isomorphic round trip, byte-stable output,
+accepted by a strict parser (Oxigraph) too."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import pyoxigraph
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,6 +97,7 @@ def test_turtle_round_trips_and_is_byte_stable(graph: Graph, seed: int) -> None:
     assert isomorphic(parsed, graph), payload.decode("utf-8")
     assert to_turtle(relabelled(graph, seed), NAMESPACES) == payload
     assert to_turtle(parsed, NAMESPACES) == payload
+    assert len(list(pyoxigraph.parse(payload, format=pyoxigraph.RdfFormat.TURTLE))) == len(graph)
 
 
 @settings(max_examples=150, deadline=None)
@@ -104,6 +107,7 @@ def test_ntriples_round_trips_and_is_byte_stable(graph: Graph, seed: int) -> Non
     parsed = Graph().parse(data=payload.decode("utf-8"), format="nt")
     assert isomorphic(parsed, graph), payload.decode("utf-8")
     assert to_ntriples(relabelled(graph, seed)) == payload
+    assert len(list(pyoxigraph.parse(payload, format=pyoxigraph.RdfFormat.N_TRIPLES))) == len(graph)
 
 
 def _chain(length: int, cyclic: bool = False) -> Graph:
