@@ -73,7 +73,9 @@ def test_every_fact_bearing_node_cites_a_passage_of_the_report(data: Graph) -> N
     assert not missing, f"no dct:source passage: {sorted(missing)[:10]}"
 
 
-def test_passages_lie_inside_the_report_and_their_section(data: Graph, report_lines: list[str]) -> None:
+def test_passages_lie_inside_the_report_and_their_section(
+    data: Graph, report_lines: list[str]
+) -> None:
     for passage in data.subjects(RDF.type, CDO.Passage):
         start = int(data.value(passage, CDO.startLine))
         end = int(data.value(passage, CDO.endLine))
@@ -107,7 +109,9 @@ def test_every_ontology_term_is_labelled_and_defined_in_french_and_english(
     assert len(terms) > 50
     for term in terms:
         for predicate in (RDFS.label, SKOS.definition):
-            languages = {o.language for o in ontology.objects(term, predicate) if isinstance(o, Literal)}
+            languages = {
+                o.language for o in ontology.objects(term, predicate) if isinstance(o, Literal)
+            }
             assert {"fr", "en"} <= languages, f"{term} {predicate}"
 
 

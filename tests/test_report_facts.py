@@ -134,8 +134,7 @@ def observations_with_value(graph: Graph, printed: str) -> list[URIRef]:
         o
         for o in graph.subjects(RDF.type, QB_OBSERVATION)
         if any(
-            isinstance(v, Literal) and v.value == value
-            for v in graph.objects(o, CDO.statedValue)
+            isinstance(v, Literal) and v.value == value for v in graph.objects(o, CDO.statedValue)
         )
     ]
 
@@ -217,8 +216,6 @@ def test_table_links_are_entities(graph: Graph) -> None:
     # "SICOVAL (2)" is two links (l.1241); the table's cells add up to 51 entries although its
     # grand total is printed as 48 (l.1322): the graph keeps both.
     links = set(graph.subjects(CDO.inSurveyTable, Literal(True)))
-    sicoval = [
-        link for link in links if "SICOVAL" in str(graph.value(link, CDO.entryLabel) or "")
-    ]
+    sicoval = [link for link in links if "SICOVAL" in str(graph.value(link, CDO.entryLabel) or "")]
     assert len(sicoval) == 2
     assert len(links) == 51

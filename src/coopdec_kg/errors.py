@@ -1,16 +1,16 @@
 """One exception tree for the library; only the CLI turns it into messages and exit codes.
 
-    CoopdecError                 every error a user can cause (exit 2 unless stated)
-    ├── ContentError             the content folder (ontology/, data/, queries/) is unusable
-    ├── RdfSyntaxError           an RDF file does not parse (carries the path)
-    ├── InputError               a submission is unreadable, too large, unsafe or of unknown format
-    ├── QueryError               named queries
-    │   ├── UnknownQuery
-    │   ├── BadQueryHeader
-    │   └── ParameterError       missing, undeclared or ill-typed parameter
-    ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
-    ├── ExportError              an export cannot be written
-    └── ReasonerUnavailable      Java or owlready2 cannot run
+CoopdecError                 every error a user can cause (exit 2 unless stated)
+├── ContentError             the content folder (ontology/, data/, queries/) is unusable
+├── RdfSyntaxError           an RDF file does not parse (carries the path)
+├── InputError               a submission is unreadable, too large, unsafe or of unknown format
+├── QueryError               named queries
+│   ├── UnknownQuery
+│   ├── BadQueryHeader
+│   └── ParameterError       missing, undeclared or ill-typed parameter
+├── EndpointError            a remote SPARQL endpoint failed or is unreachable
+├── ExportError              an export cannot be written
+└── ReasonerUnavailable      Java or owlready2 cannot run
 """
 
 from __future__ import annotations
