@@ -12,13 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from coopdec_kg import __version__
 from coopdec_kg.errors import CoopdecError
 from coopdec_kg.project import ROOT_VARIABLE, Project
+
+if TYPE_CHECKING:
+    from coopdec_kg.queries import NamedQuery
+    from coopdec_kg.results import QueryResult
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -106,6 +110,35 @@ class ResultFormat(StrEnum):
     json = "json"
 
 
+class Engine(StrEnum):
+    store = "store"
+    rdflib = "rdflib"
+
+
+def _run_query(
+    content: Project,
+    named: NamedQuery,
+    values: dict[str, str],
+    engine: Engine,
+    endpoint: str | None,
+) -> QueryResult:
+    """One named query on the chosen engine (the library raises; the caller reports)."""
+    from coopdec_kg import queries
+
+    if endpoint is not None:
+        return queries.run_remote(endpoint, named, values)
+    if engine is Engine.rdflib:
+        from coopdec_kg.graph import load_graph_with
+        from coopdec_kg.store import default_location, recorded_extra_files
+
+        extra = recorded_extra_files(content, default_location(content))
+        return queries.run(load_graph_with(content, extra), named, values)
+    from coopdec_kg.store import open_current
+
+    store, _ = open_current(content)
+    return queries.run_on_store(store, named, values)
+
+
 class ReportFormat(StrEnum):
     markdown = "markdown"
     html = "html"
@@ -184,21 +217,37 @@ def query_command(
             help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats).",
         ),
     ] = ResultFormat.table,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="store: the persistent pyoxigraph store (built or rebuilt automatically when "
+            "the content changes); rdflib: parse the files and use rdflib, the reference engine.",
+        ),
+    ] = Engine.store,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            metavar="URL",
+            help="Run the query, unchanged, on this SPARQL 1.1 endpoint instead "
+            "(parameters are still bound as RDF terms).",
+        ),
+    ] = None,
 ) -> None:
-    """Run a named query on the embedded graph and print its answer.
+    """Run a named query on the embedded graph (or a remote endpoint) and print its answer.
 
     Parameter values are bound as RDF terms, never pasted into the query text. Exit 2 for an
-    unknown query, a missing, unknown or ill-typed parameter.
+    unknown query, a missing, unknown or ill-typed parameter, or an endpoint that fails.
     """
-    from coopdec_kg.graph import load_graph
-    from coopdec_kg.queries import bind, find_query, parse_assignments, run
+    from coopdec_kg.queries import bind, find_query, parse_assignments
 
     content = project()
     with user_errors():
         named = find_query(content, name)
         values = parse_assignments(parameters or [])
-        bind(named, values)  # refuse bad values before loading the graph
-        result = run(load_graph(content), named, values)
+        bind(named, values)  # refuse bad values before loading anything
+        result = _run_query(content, named, values, engine, endpoint)
     if output_format is ResultFormat.table:
         from rich.console import Console
 

@@ -12,7 +12,7 @@ import logging
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -76,6 +76,20 @@ def load_graph(project: Project) -> Graph:
     graph = load_ontology(project)
     for path in project.data_files:
         parse_turtle(path, into=graph)
+    return graph
+
+
+RDFLIB_FORMAT_BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig"}
+
+
+def load_graph_with(project: Project, extra: Sequence[Path]) -> Graph:
+    """Ontology, data and extra trusted files (e.g. a synthetic atlas): the rdflib reference."""
+    graph = load_graph(project)
+    for path in extra:
+        try:
+            graph.parse(path, format=RDFLIB_FORMAT_BY_SUFFIX.get(path.suffix, "turtle"))
+        except Exception as error:  # rdflib raises many unrelated types for bad syntax
+            raise RdfSyntaxError(path, str(error)) from error
     return graph
 
 

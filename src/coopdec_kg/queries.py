@@ -32,6 +32,7 @@ from coopdec_kg.project import Project
 from coopdec_kg.results import QueryResult, Row
 
 if TYPE_CHECKING:
+    import pyoxigraph
     from rdflib import Graph
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -533,3 +534,24 @@ def describe(query: NamedQuery) -> dict[str, object]:
             for p in query.parameters
         ],
     }
+
+
+def run_on_store(
+    store: pyoxigraph.Store, query: NamedQuery, values: Mapping[str, str] | None = None
+) -> QueryResult:
+    """Run a named query on the persistent store, the values bound as a VALUES block of terms."""
+    from coopdec_kg.remote import with_values
+    from coopdec_kg.store import select
+
+    columns, rows = select(store, with_values(query.text, bind(query, values or {})))
+    return QueryResult(columns, tuple(rows))
+
+
+def run_remote(
+    endpoint: str, query: NamedQuery, values: Mapping[str, str] | None = None
+) -> QueryResult:
+    """Run a named query, unchanged, on a remote SPARQL 1.1 endpoint."""
+    from coopdec_kg.remote import select
+
+    columns, rows = select(endpoint, query.text, bind(query, values or {}))
+    return QueryResult(tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows))

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+
 from coopdec_kg.errors import ContentError, RdfSyntaxError
 from coopdec_kg.project import Project
 
@@ -157,3 +160,34 @@ def open_current(
         extra = files[len(source_files(project)) :]
         info = build(project, extra, location)
     return pyoxigraph.Store.read_only(str(info.path)), info
+
+
+def to_rdflib(term: object) -> Identifier | None:
+    """The rdflib term for a pyoxigraph term (results are rdflib terms whatever the engine)."""
+    import pyoxigraph
+
+    if term is None:
+        return None
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def select(
+    store: pyoxigraph.Store, query: str
+) -> tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]:
+    """Run a SELECT query on the store: its columns, and rows of rdflib terms."""
+    import pyoxigraph
+
+    solutions = store.query(query)
+    if not isinstance(solutions, pyoxigraph.QuerySolutions):
+        raise TypeError("not a SELECT query")
+    columns = tuple(variable.value for variable in solutions.variables)
+    rows = [tuple(to_rdflib(solution[name]) for name in columns) for solution in solutions]
+    return columns, rows
