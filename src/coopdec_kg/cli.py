@@ -507,6 +507,58 @@ def reason_command() -> None:
 # --- scale commands (synth, build, push) ---
 
 
+@app.command("synth")
+def synth_command(
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Folder to write atlas.ttl and violations.json into."),
+    ],
+    scale: Annotated[
+        float,
+        typer.Option(help="1.0 ≈ 35 000 communes, 1 300 groupings, 15 000 links, 1.5 M triples."),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same atlas (byte for byte).")] = 1,
+    violations: Annotated[
+        int,
+        typer.Option(min=0, help="How many breaches of known rules to plant (for benchmarks)."),
+    ] = 0,
+) -> None:
+    """Generate a synthetic national atlas (its own namespace; it never enters data/)."""
+    from coopdec_kg.graph import load_graph
+    from coopdec_kg.synth import write_atlas
+
+    content = project()
+    with user_errors():
+        summary = write_atlas(content, load_graph(content), output, scale, seed, violations)
+    counts = ", ".join(
+        f"{value} {name.replace('_', ' ')}" for name, value in summary.counts.items()
+    )
+    err(f"{summary.path}: {summary.triples} triples ({counts}); {len(summary.violations)} planted")
+
+
+@app.command("build")
+def build_command(
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--extra",
+            "-e",
+            help="Another trusted RDF file to load with the content (.ttl, .nt, .nq, .trig), "
+            "e.g. a synthetic atlas. Repeat for several; later commands keep them.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Build the persistent store that query reopens (it is rebuilt when the content changes)."""
+    from coopdec_kg.store import build
+
+    content = project()
+    with user_errors():
+        info = build(content, extra or [])
+    err(f"store {info.path}: {len(info.files)} files loaded (fingerprint {info.fingerprint})")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
