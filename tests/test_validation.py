@@ -115,7 +115,8 @@ def test_each_failing_fixture_breaks_a_shape_of_its_rule(project: Project) -> No
 
 
 def test_a_submission_refers_to_an_existing_ca(project: Project) -> None:
-    # report l. 1038-1050: Angers Loire Métropole acts on water; the CA is in data/survey.ttl
+    # report l. 1046-1050: Angers Loire Métropôle builds water pumps and towers (the CA is in
+    # data/survey.ttl, the submission only refers to it)
     report = validate_files(project, [FIXTURES / "rule7-ok-oudin.ttl"])
     assert report.conforms and not report.findings
 
@@ -155,6 +156,20 @@ def test_two_files_valid_alone_can_break_a_rule_together(project: Project, tmp_p
     together = validate_files(project, [first, second])
     assert not together.conforms
     assert ("Violation", SHAPES + "PopulationValue", EX + "ca-du-val-fictif") in found(together)
+
+
+def test_valid_alone_but_not_with_the_data(project: Project, tmp_path: Path) -> None:
+    # The survey puts Cergy-Pontoise at level E (report l. 558-559); a second level is refused.
+    path = write(
+        tmp_path,
+        "level.ttl",
+        PREFIXES
+        + "authority:ca-cergy-pontoise cdo:engagementLevel "
+        + "engagement-level:cooperation-naissante .\n",
+    )
+    report = validate_files(project, [path])
+    cergy = "https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise"
+    assert ("Violation", SHAPES + "EngagementLevelValue", cergy) in found(report)
 
 
 def test_a_submission_that_breaks_existing_data_fails(project: Project, tmp_path: Path) -> None:

@@ -129,6 +129,17 @@ def test_plain_xml_is_not_rdf(tmp_path: Path) -> None:
         parse_submission(write(tmp_path, "root.xml", "<root/>"))
 
 
+def test_rdfxml_base_cannot_point_at_local_files(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "base.rdf",
+        f'<rdf:RDF xmlns:rdf="{RDF_NS}" xmlns:ex="https://example.org/" xml:base="file:///etc/">'
+        '<rdf:Description rdf:about="passwd"><ex:p>x</ex:p></rdf:Description></rdf:RDF>',
+    )
+    with pytest.raises(InputError, match="refused"):
+        parse_submission(path)
+
+
 def test_ordinary_rdfxml_parses(tmp_path: Path) -> None:
     path = write(
         tmp_path,
