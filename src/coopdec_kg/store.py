@@ -105,19 +105,12 @@ def recorded_extra_files(project: Project, location: Path) -> tuple[Path, ...]:
     return tuple(Path(str(name)) for name in names if str(name) not in own)
 
 
-def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
-    """Bulk-load ontology, data and extra files into a new on-disk store and make it current."""
+def _bulk_load(directory: Path, files: Sequence[Path]) -> None:
+    """Load the files into a new store in `directory`, and close it whatever happens."""
     import pyoxigraph
 
-    location = location or default_location(project)
-    location.mkdir(parents=True, exist_ok=True)
-    files = source_files(project, extra)
-    key = fingerprint(files)
-    for stale in location.glob("build-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(dir=location, prefix="build-"))
+    store = pyoxigraph.Store(str(directory))
     try:
-        store = pyoxigraph.Store(str(staging))
         for path in files:
             rdf_format = getattr(pyoxigraph.RdfFormat, FORMAT_BY_SUFFIX[path.suffix])
             try:
@@ -126,7 +119,21 @@ def build(project: Project, extra: Sequence[Path] = (), location: Path | None = 
                 raise RdfSyntaxError(path, str(error)) from error
         store.optimize()
         store.flush()
-        del store
+    finally:
+        del store  # the last reference: RocksDB closes, so a failed build can be removed
+
+
+def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
+    """Bulk-load ontology, data and extra files into a new on-disk store and make it current."""
+    location = location or default_location(project)
+    location.mkdir(parents=True, exist_ok=True)
+    files = source_files(project, extra)
+    key = fingerprint(files)
+    for stale in location.glob("build-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=location, prefix="build-"))
+    try:
+        _bulk_load(staging, files)
         final = location / key
         if final.exists():
             shutil.rmtree(final)
