@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from coopdec_kg import submission as submission_module
 from coopdec_kg.cli import app
-from coopdec_kg.errors import InputError
+from coopdec_kg.errors import ContentError, InputError
 from coopdec_kg.graph import SUBMISSION_NAMESPACE, load_data
 from coopdec_kg.project import Project
 from coopdec_kg.submission import add_files
@@ -188,3 +188,13 @@ def test_cli_add_exit_codes(runner: CliRunner, content: Project, tmp_path: Path)
     assert "Added:" in accepted.stderr
     again = runner.invoke(app, ["--root", root, "add", str(GOOD)])
     assert again.exit_code == 0 and "Déjà présent" in again.stderr
+
+
+def test_the_content_shipped_with_the_package_is_never_written(
+    content: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(content.data_dir)
+    monkeypatch.setattr(submission_module, "package_folder", lambda: content.root.parent)
+    with pytest.raises(ContentError, match="--root"):
+        add_files(content, [GOOD])
+    assert snapshot(content.data_dir) == before

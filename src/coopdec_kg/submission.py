@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 
 from rdflib import Graph
@@ -60,6 +61,11 @@ def add_files(
     created: datetime | None = None,
 ) -> AddOutcome:
     """Validate the files together; if they conform, store each as a new data file."""
+    if _inside(project.root, package_folder()):
+        raise ContentError(
+            f"{project.root} is the content shipped with the package: pass --root DIR (or set "
+            "COOPDEC_KG_ROOT) to add data to a content folder of your own"
+        )
     submissions = parse_all(paths, input_format, max_bytes)
     with _locked(project.data_dir):
         present = [s for s in submissions if submission_file(project, s).exists()]
@@ -79,6 +85,15 @@ def add_files(
         write_batch(project.data_dir, batch)
         outcome.written = [target for target, _ in batch]
     return outcome
+
+
+def package_folder() -> Path:
+    """The installed package: its shipped content is read-only for `add`."""
+    return Path(str(files("coopdec_kg"))).resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder)
 
 
 def _payload(submission: Submission, graph: Graph) -> bytes:
