@@ -34,7 +34,7 @@ from typer.testing import CliRunner, Result
 
 from coopdec_kg import remote
 from coopdec_kg.cli import app
-from coopdec_kg.errors import EndpointError
+from coopdec_kg.errors import EndpointError, ParameterError
 from coopdec_kg.project import Project
 from coopdec_kg.remote import json_term, with_values
 
@@ -689,3 +689,11 @@ def test_json_terms(binding: dict[str, str], term: object) -> None:
 def test_malformed_json_terms_are_refused(binding: object) -> None:
     with pytest.raises(EndpointError):
         json_term(binding)
+
+
+def test_a_value_that_is_not_unicode_is_refused(oxigraph: Server, cli: CliRunnerFor) -> None:
+    """An undecodable byte on the command line arrives as a lone surrogate: it cannot be sent."""
+    result = cli("query", "search", "-p", "text=\udcff", "--endpoint", oxigraph.query)
+    assert_one_line_error(result, "not valid Unicode")
+    with pytest.raises(ParameterError, match="not valid Unicode"):
+        with_values("SELECT ?v WHERE { }", {"v": Literal("\udcff")})

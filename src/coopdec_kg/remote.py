@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.errors import EndpointError
+from coopdec_kg.errors import EndpointError, ParameterError
 
 if TYPE_CHECKING:
     from coopdec_kg.project import Project
@@ -136,6 +136,10 @@ def with_values(query: str, bindings: Mapping[str, Identifier]) -> str:
     offset = _outer_group(query)
     names = " ".join(f"?{name}" for name in bindings)
     terms = " ".join(term.n3() for term in bindings.values())
+    try:
+        terms.encode("utf-8")
+    except UnicodeEncodeError:  # e.g. an undecodable byte of the command line (a surrogate)
+        raise ParameterError("a parameter value is not valid Unicode text") from None
     return f"{query[:offset]}\n  VALUES ({names}) {{ ({terms}) }}\n{query[offset:]}"
 
 
@@ -348,7 +352,7 @@ def select(
     try:
         text = with_values(query, bindings).encode("utf-8")
     except UnicodeEncodeError:
-        raise EndpointError("the query or a parameter value is not valid Unicode") from None
+        raise EndpointError("the query is not valid Unicode text") from None
     request = urllib.request.Request(
         endpoint,
         data=text,
