@@ -343,7 +343,7 @@ _MAX_BYTES_OPTION = typer.Option(
 
 @app.command("validate", short_help="Check new cooperation data against the law (SHACL).")
 def validate_command(
-    files: Annotated[list[Path], _SUBMITTED_FILES],
+    files: Annotated[list[Path] | None, _SUBMITTED_FILES] = None,
     lang: Annotated[Language, _LANG_OPTION] = Language.fr,
     output_format: Annotated[
         ValidationFormat,
@@ -356,6 +356,23 @@ def validate_command(
     ] = ValidationFormat.text,
     input_format: Annotated[InputFormat | None, _INPUT_FORMAT_OPTION] = None,
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="store: only the neighbourhood the rules need, read from the persistent store "
+            "(fast at any scale); rdflib: the files merged with the whole graph (the reference). "
+            "Both give the same results.",
+        ),
+    ] = Engine.store,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Validate the existing content itself (data/ and the store's extra files) "
+            "instead of new files: every result is shown.",
+        ),
+    ] = False,
 ) -> None:
     """Validate new data against the law of decentralised cooperation, in the context of the
     ontology and the existing data (a file may refer to a CA already in the graph). Each problem
@@ -364,16 +381,23 @@ def validate_command(
     makes the tool read another file or reach the network. Exit codes: 0 conforms (warnings
     allowed), 1 violations, 2 unreadable or unusable input.
     """
-    from coopdec_kg.validation import validate_files
+    from coopdec_kg.validation import validate_content, validate_files
 
+    if bool(files) == everything:
+        err("Error: give FILE... to validate new data, or --all for the existing content.")
+        raise typer.Exit(EXIT_USER_ERROR)
     content = project()
     with user_errors():
-        report = validate_files(
-            content,
-            files,
-            input_format=input_format.value if input_format else None,
-            max_bytes=max_bytes,
-        )
+        if everything:
+            report = validate_content(content)
+        else:
+            report = validate_files(
+                content,
+                files or [],
+                input_format=input_format.value if input_format else None,
+                max_bytes=max_bytes,
+                targeted=engine is Engine.store,
+            )
     if output_format is ValidationFormat.json:
         typer.echo(report.to_json(lang.value), nl=False)
     elif output_format is ValidationFormat.turtle:

@@ -198,3 +198,78 @@ def select(
     columns = tuple(variable.value for variable in solutions.variables)
     rows = [tuple(to_rdflib(solution[name]) for name in columns) for solution in solutions]
     return columns, rows
+
+
+def _values(nodes: Sequence[URIRef]) -> str:
+    return " ".join(f"<{node}>" for node in nodes)
+
+
+def _triples(store: pyoxigraph.Store, query: str) -> list[tuple[Identifier, ...]]:
+    _, rows = select(store, query)
+    return [tuple(term for term in row if term is not None) for row in rows]
+
+
+def neighbourhood(
+    store: pyoxigraph.Store,
+    described: Sequence[URIRef],
+    referenced: Sequence[URIRef],
+    depth: int = 4,
+    skip: frozenset[URIRef] = frozenset(),
+) -> list[tuple[Identifier, ...]]:
+    """The triples the shapes may need around a submission, read from the store.
+
+    Everything that points at a described node (a new statement can break a rule on its
+    referrer), then `depth` hops of outgoing triples from the described, referenced and
+    referring nodes; objects in `skip` (e.g. classes, whose hierarchy comes from the ontology)
+    are not followed.
+    """
+    triples: list[tuple[Identifier, ...]] = []
+    frontier = set(described) | set(referenced)
+    for chunk in _chunks(sorted(described)):
+        incoming = _triples(
+            store, f"SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ {_values(chunk)} }} ?s ?p ?o }}"
+        )
+        triples += incoming
+        frontier |= {s for s, _, _ in incoming if isinstance(s, URIRef)}
+    visited: set[URIRef] = set()
+    for _ in range(depth):
+        frontier -= visited
+        if not frontier:
+            break
+        visited |= frontier
+        found: set[URIRef] = set()
+        for chunk in _chunks(sorted(frontier)):
+            outgoing = _triples(
+                store, f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s ?p ?o }}"
+            )
+            triples += outgoing
+            found |= {o for _, _, o in outgoing if isinstance(o, URIRef) and o not in skip}
+        frontier = found
+    return triples
+
+
+def _chunks(nodes: Sequence[URIRef], size: int = 500) -> list[Sequence[URIRef]]:
+    return [nodes[index : index + size] for index in range(0, len(nodes), size)]
+
+
+def existing_subjects(store: pyoxigraph.Store, nodes: Sequence[URIRef]) -> set[URIRef]:
+    """Which of these IRIs the store already describes."""
+    found: set[URIRef] = set()
+    for chunk in _chunks(sorted(nodes)):
+        query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s ?p ?o }}"
+        found |= {row[0] for row in select(store, query)[1] if isinstance(row[0], URIRef)}
+    return found
+
+
+def labels_of(
+    store: pyoxigraph.Store, nodes: Sequence[URIRef], predicates: Sequence[URIRef]
+) -> list[tuple[Identifier, ...]]:
+    """The label triples (for the given label predicates) of these nodes."""
+    if not nodes:
+        return []
+    wanted = " ".join(f"<{p}>" for p in predicates)
+    return _triples(
+        store,
+        f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(nodes)} }} VALUES ?p {{ {wanted} }} "
+        "?s ?p ?o }",
+    )

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
 from coopdec_kg.errors import ContentError, InputError
@@ -34,13 +36,16 @@ from coopdec_kg.graph import (
     DEFAULT_MAX_BYTES,
     INPUT_FORMATS,
     Submission,
-    load_graph,
+    load_graph_with,
     new_graph,
     parse_submission,
     parse_turtle,
 )
 from coopdec_kg.namespaces import CDR, prefixes
 from coopdec_kg.project import Project
+
+if TYPE_CHECKING:
+    import pyoxigraph
 
 LANGUAGES = ("fr", "en")
 # Kinds of project resources (cdr:{kind}/…) a submission may describe; the others (the law,
@@ -70,6 +75,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "info": "information",
         "infos": "informations",
         "header": "Validation de {n} fichier(s) :",
+        "header-content": "Validation du contenu existant (données et fichiers supplémentaires) :",
         "file": "{name} ({format}, {triples} triplets)",
         "ignored": (
             "Note : {n} triplet(s) de {name} ignoré(s) — formes SHACL, owl:imports ou "
@@ -107,6 +113,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "info": "info",
         "infos": "infos",
         "header": "Validation of {n} file(s):",
+        "header-content": "Validation of the existing content (data and extra files):",
         "file": "{name} ({format}, {triples} triples)",
         "ignored": (
             "Note: {n} triple(s) of {name} ignored — SHACL shapes, owl:imports or vocabulary "
@@ -287,7 +294,8 @@ class ValidationReport:
     def to_text(self, lang: str = "fr") -> str:
         """A report for people: grouped by focus node, labels, counts, one language."""
         words = _words(lang)
-        lines = [words["header"].format(n=len(self.submissions))]
+        header = words["header"] if self.submissions else words["header-content"]
+        lines = [header.format(n=len(self.submissions))]
         for submission in self.submissions:
             name = submission.path.name
             triples = self.triples.get(submission.identifier, len(submission.graph))
@@ -467,10 +475,80 @@ class _Context:
 _CONTEXTS: dict[str, _Context] = {}
 
 
-def _content_digest(project: Project) -> str:
+@dataclass(frozen=True)
+class _TargetedContext:
+    """What targeted validations share: shapes, the ontology, and the nodes the shapes name."""
+
+    shapes: Graph
+    ontology: Graph
+    classes: frozenset[URIRef]
+    shape_nodes: frozenset[Node]
+    base_subjects: frozenset[Node] = frozenset()
+    base: Graph = field(default_factory=Graph)
+    baseline: frozenset[Key] = frozenset()
+
+
+def _targeted_context(project: Project) -> _TargetedContext:
+    if not project.shapes_file.is_file():
+        raise ContentError(f"{project.shapes_file}: no shapes file")
+    shapes = parse_turtle(project.shapes_file)
+    ontology = parse_turtle(project.ontology_file)
+    classes = frozenset(_iris(ontology.subjects(RDF.type, OWL.Class)))
+    # The project's resources the rules read (target nodes, thresholds named in SPARQL).
+    named = set(_iris(shapes.objects(None, SH.targetNode)))
+    for text in shapes.objects(None, SH.select):
+        named |= {URIRef(iri) for iri in _PROJECT_IRI.findall(_expand_prefixed(str(text)))}
+    return _TargetedContext(shapes, ontology, classes, frozenset(named))
+
+
+def _annotation_labels(shapes: Graph, store: pyoxigraph.Store) -> Graph:
+    """Labels of the legal rules and texts the shapes cite, for the report's wording only."""
+    from coopdec_kg.store import labels_of
+
+    cited = {
+        o
+        for predicate in (RDFS.isDefinedBy, DCTERMS.source)
+        for o in shapes.objects(None, predicate)
+        if isinstance(o, URIRef) and o.startswith(str(CDR))
+    }
+    graph = Graph()
+    for triple in labels_of(store, sorted(cited), LABEL_PREDICATES):
+        graph.add(triple)  # type: ignore[arg-type]
+    return graph
+
+
+_PROJECT_IRI = re.compile(r"<(https://w3id\.org/coopdec-kg/id/[^>\s]+)>")
+_PREFIXED = re.compile(r"\b([a-z][a-z-]*):([A-Za-z0-9][A-Za-z0-9_-]*)")
+
+
+def _expand_prefixed(query: str) -> str:
+    """SPARQL text with the project's prefixed names written as full IRIs."""
+    table = prefixes()
+
+    def expand(match: re.Match[str]) -> str:
+        namespace = table.get(match[1])
+        return f"<{namespace}{match[2]}>" if namespace else match[0]
+
+    return _PREFIXED.sub(expand, query)
+
+
+def _copy(graph: Graph) -> Graph:
+    copy = Graph()
+    copy += graph
+    return copy
+
+
+def _extra_files(project: Project) -> tuple[Path, ...]:
+    """The extra files the store holds (e.g. a synthetic atlas): part of the content."""
+    from coopdec_kg.store import default_location, recorded_extra_files
+
+    return tuple(p for p in recorded_extra_files(project, default_location(project)) if p.exists())
+
+
+def _content_digest(project: Project, extra: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in (project.shapes_file, project.ontology_file, *project.data_files):
-        digest.update(path.name.encode() + b"\0")
+    for path in (project.shapes_file, project.ontology_file, *project.data_files, *extra):
+        digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -478,11 +556,12 @@ def _content_digest(project: Project) -> str:
 def _context(project: Project) -> _Context:
     if not project.shapes_file.is_file():
         raise ContentError(f"{project.shapes_file}: no shapes file")
-    key = _content_digest(project)
+    extra = _extra_files(project)
+    key = _content_digest(project, extra)
     found = _CONTEXTS.get(key)
     if found is None:
         shapes = parse_turtle(project.shapes_file)
-        base = load_graph(project)
+        base = load_graph_with(project, extra)
         baseline = frozenset(_key(r, g) for r, g in _results(_run(base, shapes)))
         found = _CONTEXTS[key] = _Context(shapes, base, frozenset(base.subjects()), baseline)
         while len(_CONTEXTS) > 4:
@@ -565,22 +644,41 @@ def with_provenance(
 
 
 class Validator:
-    """Validates submissions against one content folder (ontology, data, shapes)."""
+    """Validates submissions against one content folder (ontology, data, shapes).
 
-    def __init__(self, project: Project) -> None:
+    `targeted=False` (the reference) validates the submissions merged with the whole graph.
+    `targeted=True` validates them with only the neighbourhood the shapes need, read from the
+    persistent store (data and extra files such as a national atlas): the ontology, the nodes
+    the submissions describe or mention, what points at the described nodes, a few hops of
+    their descriptions, and the resources the shapes name. The shapes' rules are local to those
+    hops, so the verdict and the results are the same, at a cost that does not grow with the
+    graph (tests/test_targeted_validation.py checks the equivalence on planted violations).
+    """
+
+    def __init__(self, project: Project, targeted: bool = False) -> None:
         self.project = project
-        self.context = _context(project)
+        self.targeted = targeted
+        self._opened: pyoxigraph.Store | None = None
+        self.context = _targeted_context(project) if targeted else _context(project)
 
     def existing_findings(self) -> list[Finding]:
         """The results of the existing data alone (what CI checks: no violation there)."""
         merged = Graph()
         merged += self.context.base
         report = _run(merged, self.context.shapes)
-        return [self._finding(graph, result, {}) for result, graph in _results(report)]
+        return [
+            _finding(self.context.shapes, graph, result, {}) for result, graph in _results(report)
+        ]
 
     def stored_graphs(self, submissions: Sequence[Submission], created: datetime) -> list[Graph]:
         """What `add` would store for each submission (triples, record, provenance)."""
-        return [with_provenance(s, self.context.base_subjects, created) for s in submissions]
+        existing: Iterable[Node] = self.context.base_subjects
+        if self.targeted:
+            from coopdec_kg.store import existing_subjects
+
+            described = {s for sub in submissions for s in sub.graph.subjects()}
+            existing = existing_subjects(self._store(), _iris(described))
+        return [with_provenance(s, existing, created) for s in submissions]
 
     def validate(
         self, submissions: Sequence[Submission], created: datetime | None = None
@@ -593,8 +691,9 @@ class Validator:
     ) -> ValidationReport:
         """Validate the graphs `stored_graphs` built (so `add` validates what it writes)."""
         context = self.context
+        base, baseline = self._base(stored) if self.targeted else (context.base, context.baseline)
         merged = Graph()
-        merged += context.base
+        merged += base
         for graph in stored:
             merged += graph
         report = _run(merged, context.shapes)
@@ -602,41 +701,76 @@ class Validator:
         for submission, graph in zip(submissions, stored, strict=True):
             for subject in set(graph.subjects()):
                 described.setdefault(subject, []).append(submission.path.name)
-        labels = Labels([merged, context.shapes])
+        label_graphs = [merged, context.shapes]
+        if self.targeted:
+            label_graphs.append(_annotation_labels(context.shapes, self._store()))
+        labels = Labels(label_graphs)
         findings: list[Finding] = []
         hidden = 0
         for result, graph in _results(report):
             key = _key(result, graph)
             focus, value = key[0], key[4]
-            if focus in described or value in described or key not in context.baseline:
-                findings.append(self._finding(graph, result, described))
+            if focus in described or value in described or key not in baseline:
+                findings.append(_finding(context.shapes, graph, result, described))
             else:
                 hidden += 1
         triples = {s.identifier: len(s.graph) for s in submissions}
         return ValidationReport(submissions, findings, hidden, labels, triples)
 
-    def _finding(self, report: Graph, result: Node, described: Mapping[Node, list[str]]) -> Finding:
-        shapes = self.context.shapes
-        focus = _required(report, result, SH.focusNode)
-        source = _required(report, result, SH.sourceShape)
-        shape = _named_shape(shapes, source)
-        messages = _texts(shapes, source, SH.message) or _texts(shapes, shape, SH.message)
-        if not messages:
-            messages = {"": " ".join(str(m) for m in report.objects(result, SH.resultMessage))}
-        severity = report.value(result, SH.resultSeverity)
-        return Finding(
-            focus=focus,
-            severity=severity if isinstance(severity, URIRef) else SH.Violation,
-            shape=shape,
-            component=report.value(result, SH.sourceConstraintComponent),
-            path=report.value(result, SH.resultPath),
-            value=report.value(result, SH.value),
-            messages=messages,
-            shape_names=_texts(shapes, shape, RDFS.label) or {"": str(shape)},
-            rules=tuple(sorted(_iris(shapes.objects(shape, DCTERMS.source)))),
-            texts=tuple(sorted(_iris(shapes.objects(shape, RDFS.isDefinedBy)))),
-            files=tuple(sorted(set(described.get(focus, ())))),
+    def _store(self) -> pyoxigraph.Store:
+        if self._opened is None:
+            from coopdec_kg.store import open_current
+
+            self._opened, _ = open_current(self.project)
+        return self._opened
+
+    def _base(self, stored: Sequence[Graph]) -> tuple[Graph, frozenset[Key]]:
+        """The neighbourhood of the stored graphs, and the results it gives on its own."""
+        from coopdec_kg.store import neighbourhood
+
+        context = self.context
+        if not isinstance(context, _TargetedContext):
+            raise TypeError("a neighbourhood is only built for targeted validation")
+        described = {s for graph in stored for s in graph.subjects()}
+        mentioned = {o for graph in stored for o in graph.objects()} | context.shape_nodes
+        base = new_graph()
+        base += context.ontology
+        triples = neighbourhood(
+            self._store(),
+            _iris(described),
+            _iris(mentioned - described),
+            skip=context.classes,
         )
+        for triple in triples:
+            base.add(triple)  # type: ignore[arg-type]
+        baseline = frozenset(_key(r, g) for r, g in _results(_run(_copy(base), context.shapes)))
+        return base, baseline
+
+
+def _finding(
+    shapes: Graph, report: Graph, result: Node, described: Mapping[Node, list[str]]
+) -> Finding:
+    """One result of pySHACL's report, with the messages and names read from the shapes."""
+    focus = _required(report, result, SH.focusNode)
+    source = _required(report, result, SH.sourceShape)
+    shape = _named_shape(shapes, source)
+    messages = _texts(shapes, source, SH.message) or _texts(shapes, shape, SH.message)
+    if not messages:
+        messages = {"": " ".join(str(m) for m in report.objects(result, SH.resultMessage))}
+    severity = report.value(result, SH.resultSeverity)
+    return Finding(
+        focus=focus,
+        severity=severity if isinstance(severity, URIRef) else SH.Violation,
+        shape=shape,
+        component=report.value(result, SH.sourceConstraintComponent),
+        path=report.value(result, SH.resultPath),
+        value=report.value(result, SH.value),
+        messages=messages,
+        shape_names=_texts(shapes, shape, RDFS.label) or {"": str(shape)},
+        rules=tuple(sorted(_iris(shapes.objects(shape, DCTERMS.source)))),
+        texts=tuple(sorted(_iris(shapes.objects(shape, RDFS.isDefinedBy)))),
+        files=tuple(sorted(set(described.get(focus, ())))),
+    )
 
 
 def _required(report: Graph, result: Node, predicate: URIRef) -> Node:
@@ -681,10 +815,22 @@ def validate_files(
     input_format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     created: datetime | None = None,
+    targeted: bool = False,
 ) -> ValidationReport:
     """Parse each file safely, then validate them together against the content folder."""
     submissions = parse_all(paths, input_format, max_bytes)
-    return Validator(project).validate(submissions, created)
+    return Validator(project, targeted=targeted).validate(submissions, created)
+
+
+def validate_content(project: Project) -> ValidationReport:
+    """The existing content (ontology, data/ and the store's extra files), validated whole."""
+    if not project.shapes_file.is_file():
+        raise ContentError(f"{project.shapes_file}: no shapes file")
+    shapes = parse_turtle(project.shapes_file)
+    graph = load_graph_with(project, _extra_files(project))
+    report = _run(graph, shapes)
+    findings = [_finding(shapes, g, result, {}) for result, g in _results(report)]
+    return ValidationReport([], findings, 0, Labels([graph, shapes]), {})
 
 
 def parse_all(
