@@ -1,4 +1,4 @@
-"""The content folder itself: every file parses, every fact is labelled and traceable to the report."""
+"""The content folder itself: every file parses; every fact is labelled and traced to the report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Golden checks: the figures and the groupings the report prints are in the graph, with their source.
+"""Golden checks: the figures and groupings the report prints are in the graph, with their source.
 
 Every expectation below is copied from the report, with the line it stands on; each test also
 checks that the line really says it, so a golden value cannot drift from the report.

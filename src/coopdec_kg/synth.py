@@ -38,7 +38,7 @@ DEPARTMENTS, REGIONS = 100, 18
 PLANTABLE = (
     "state-as-partner",
     "negative-amount",
-    "outside-competences",
+    "competence-not-held",
     "friendship-charter-funds-action",
     "oudin-over-one-percent",
     "small-agglomeration-community",
@@ -67,7 +67,6 @@ class Vocabulary:
     mandatory: list[str]
     optional: list[str]
     water_domains: list[str]
-    outside_domains: list[str]
 
 
 @dataclass
@@ -117,15 +116,9 @@ def read_vocabulary(graph: Graph) -> Vocabulary:
         for d, held in domains.items()
         if held & {c for c in optional if c.endswith(("/eau", "/assainissement"))}
     ]
-    outside = [
-        r[0]
-        for r in _select(
-            graph, prefix + "SELECT ?d WHERE { ?d cdo:outsideCompetences true } ORDER BY ?d"
-        )
-    ]
     if not (levels and roles and area_countries and domains and mandatory and optional):
         raise ExportError("the project's data lacks the vocabulary the atlas needs")
-    return Vocabulary(levels, roles, area_countries, domains, mandatory, optional, water, outside)
+    return Vocabulary(levels, roles, area_countries, domains, mandatory, optional, water)
 
 
 def _iri(value: str) -> str:
@@ -374,14 +367,27 @@ def _plant(
                     source,
                 ],
             )
-        elif rule == "outside-competences" and vocab.outside_domains:
+        elif rule == "competence-not-held" and vocab.water_domains:
+            # A community of communes holding only the CA's mandatory competences, acting on
+            # water: speciality forbids it (CGCT L. 1114-1).
+            holder = f"{node}-grouping"
+            out.node(
+                holder,
+                [
+                    ("a", "cdo:CommunityOfCommunes"),
+                    ("skos:prefLabel", _literal(f"Communauté synthétique {index}")),
+                    ("cdo:population", "20000"),
+                    *[("cdo:hasCompetence", _iri(c)) for c in vocab.mandatory],
+                    source,
+                ],
+            )
             out.node(
                 node,
                 [
                     ("a", "cdo:CooperationAction"),
                     label,
-                    ("cdo:actor", grouping),
-                    ("cdo:domain", _iri(vocab.outside_domains[0])),
+                    ("cdo:actor", holder),
+                    ("cdo:domain", _iri(vocab.water_domains[0])),
                     source,
                 ],
             )

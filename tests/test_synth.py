@@ -1,0 +1,67 @@
+"""The synthetic atlas: deterministic, in its own namespace, sized by --scale, never in data/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS
+from typer.testing import CliRunner
+
+from coopdec_kg.cli import app
+from coopdec_kg.errors import ExportError
+from coopdec_kg.project import Project
+from coopdec_kg.synth import PLANTABLE, SIZES, SYNTH, write_atlas
+
+
+def generate(runner: CliRunner, out: Path, *options: str) -> None:
+    result = runner.invoke(app, ["synth", "-o", str(out), *options])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_same_seed_same_bytes_other_seed_other_atlas(runner: CliRunner, tmp_path: Path) -> None:
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        (tmp_path / name).mkdir()
+        generate(runner, tmp_path / name, "--scale", "0.002", "--seed", seed)
+    first, again, other = ((tmp_path / n / "atlas.ttl").read_bytes() for n in "abc")
+    assert first == again
+    assert first != other
+
+
+def test_atlas_is_synthetic_sized_and_sourced(
+    runner: CliRunner, tmp_path: Path, graph: Graph
+) -> None:
+    generate(runner, tmp_path, "--scale", "0.004")
+    atlas = Graph().parse(tmp_path / "atlas.ttl")
+    subjects = {s for s in atlas.subjects() if isinstance(s, URIRef)}
+    assert all(str(s).startswith(SYNTH) for s in subjects)
+    assert not subjects & set(graph.subjects()), "no synthetic node collides with the report's"
+    atlas_source = URIRef(SYNTH + "atlas")
+    assert all((s, DCTERMS.source, atlas_source) in atlas for s in subjects if s != atlas_source)
+    communes = {
+        s
+        for s in subjects
+        if (s, None, URIRef("https://w3id.org/coopdec-kg/ontology#Commune")) in atlas
+    }
+    assert len(communes) == round(SIZES["communes"] * 0.004)
+
+
+def test_planted_violations_are_listed(runner: CliRunner, tmp_path: Path) -> None:
+    generate(runner, tmp_path, "--scale", "0.002", "--violations", str(len(PLANTABLE)))
+    listed = (tmp_path / "violations.json").read_text(encoding="utf-8")
+    atlas = (tmp_path / "atlas.ttl").read_text(encoding="utf-8")
+    for rule in PLANTABLE:
+        assert f'"rule": "{rule}"' in listed
+    assert atlas.count("synth:violation-") >= len(PLANTABLE)
+
+
+def test_synthetic_data_never_enters_data(project: Project, graph: Graph) -> None:
+    with pytest.raises(ExportError, match="never enters data"):
+        write_atlas(project, graph, project.data_dir, 0.001, 1, 0)
+
+
+def test_missing_output_folder_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["synth", "-o", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no such folder" in result.stderr
