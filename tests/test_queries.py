@@ -592,3 +592,9 @@ def test_queries_are_portable_sparql(  # type: ignore[no-untyped-def]
         tuple("" if s[v] is None else _comparable(s[v].value) for v in variables) for s in solutions
     ]
     assert got == expected
+
+
+def test_a_value_that_is_not_unicode_text_is_a_parameter_error() -> None:
+    # What the shell hands over for an undecodable byte (-p text=$'\xff'): a lone surrogate.
+    with pytest.raises(ParameterError, match="not valid Unicode"):
+        parse_assignments(["text=\udcff"])

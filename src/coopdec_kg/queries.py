@@ -406,6 +406,10 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
             raise ParameterError(f"parameter {assignment!r} is not of the form KEY=VALUE")
         if key in values:
             raise ParameterError(f"parameter {key!r} is given twice")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # an undecodable byte of the command line (lone surrogate)
+            raise ParameterError(f"parameter {key!r} is not valid Unicode text") from None
         values[key] = value
     return values
 
