@@ -481,6 +481,7 @@ class _TargetedContext:
 
     shapes: Graph
     ontology: Graph
+    hierarchy: Graph
     classes: frozenset[URIRef]
     shape_nodes: frozenset[Node]
     base_subjects: frozenset[Node] = frozenset()
@@ -498,7 +499,12 @@ def _targeted_context(project: Project) -> _TargetedContext:
     named = set(_iris(shapes.objects(None, SH.targetNode)))
     for text in shapes.objects(None, SH.select):
         named |= {URIRef(iri) for iri in _PROJECT_IRI.findall(_expand_prefixed(str(text)))}
-    return _TargetedContext(shapes, ontology, classes, frozenset(named))
+    # What the rules read of the ontology: the class and property hierarchy and declarations.
+    hierarchy = Graph()
+    for predicate in (RDFS.subClassOf, RDFS.subPropertyOf, RDF.type):
+        for triple in ontology.triples((None, predicate, None)):
+            hierarchy.add(triple)
+    return _TargetedContext(shapes, ontology, hierarchy, classes, frozenset(named))
 
 
 def _annotation_labels(shapes: Graph, store: pyoxigraph.Store) -> Graph:
@@ -691,7 +697,7 @@ class Validator:
     ) -> ValidationReport:
         """Validate the graphs `stored_graphs` built (so `add` validates what it writes)."""
         context = self.context
-        base, baseline = self._base(stored) if self.targeted else (context.base, context.baseline)
+        base = self._base(stored) if self.targeted else context.base
         merged = Graph()
         merged += base
         for graph in stored:
@@ -702,13 +708,22 @@ class Validator:
             for subject in set(graph.subjects()):
                 described.setdefault(subject, []).append(submission.path.name)
         label_graphs = [merged, context.shapes]
-        if self.targeted:
-            label_graphs.append(_annotation_labels(context.shapes, self._store()))
+        if isinstance(context, _TargetedContext):
+            label_graphs += [context.ontology, _annotation_labels(context.shapes, self._store())]
         labels = Labels(label_graphs)
+        results = [(result, graph, _key(result, graph)) for result, graph in _results(report)]
+        # Results on existing nodes are shown only when the submission caused them: compare
+        # with the same validation without it (computed only when there is such a result).
+        baseline: frozenset[Key] = frozenset()
+        if any(key[0] not in described and key[4] not in described for _, _, key in results):
+            baseline = (
+                frozenset(_key(r, g) for r, g in _results(_run(_copy(base), context.shapes)))
+                if self.targeted
+                else context.baseline
+            )
         findings: list[Finding] = []
         hidden = 0
-        for result, graph in _results(report):
-            key = _key(result, graph)
+        for result, graph, key in results:
             focus, value = key[0], key[4]
             if focus in described or value in described or key not in baseline:
                 findings.append(_finding(context.shapes, graph, result, described))
@@ -724,8 +739,8 @@ class Validator:
             self._opened, _ = open_current(self.project)
         return self._opened
 
-    def _base(self, stored: Sequence[Graph]) -> tuple[Graph, frozenset[Key]]:
-        """The neighbourhood of the stored graphs, and the results it gives on its own."""
+    def _base(self, stored: Sequence[Graph]) -> Graph:
+        """The class hierarchy and the neighbourhood of the stored graphs, from the store."""
         from coopdec_kg.store import neighbourhood
 
         context = self.context
@@ -734,7 +749,7 @@ class Validator:
         described = {s for graph in stored for s in graph.subjects()}
         mentioned = {o for graph in stored for o in graph.objects()} | context.shape_nodes
         base = new_graph()
-        base += context.ontology
+        base += context.hierarchy
         triples = neighbourhood(
             self._store(),
             _iris(described),
@@ -743,8 +758,7 @@ class Validator:
         )
         for triple in triples:
             base.add(triple)  # type: ignore[arg-type]
-        baseline = frozenset(_key(r, g) for r, g in _results(_run(_copy(base), context.shapes)))
-        return base, baseline
+        return base
 
 
 def _finding(

@@ -1,0 +1,309 @@
+"""Benchmark of coopdec-kg at national scale: fast paths beside the rdflib reference, in one run.
+
+Not a test: it prints figures (medians, and ratios to the rdflib baseline measured in the same
+run) and, with --write, records them in bench/RESULTS.md. Usage from the repository root:
+
+    python bench/run.py                 # scale 1.0 (about 1.5 M triples), 3 repeats
+    python bench/run.py --scale 0.01 --repeats 1 --quick   # a smoke run
+
+Every fast-path figure is a fresh `coopdec-kg` process, end to end (start to last byte written).
+The rdflib baseline parses the same files with rdflib and runs the same work with rdflib and
+pySHACL; because one rdflib parse of the atlas takes tens of seconds, it is measured once and
+each baseline query is timed on that parsed graph, its end-to-end figure being parse + query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "coopdec_kg"]
+# The issue's required queries, with a value for each required parameter.
+QUERIES: dict[str, list[str]] = {
+    "national-context": [],
+    "ca-legal-definition": [],
+    "legal-texts": [],
+    "engagement-levels": [],
+    "ca-by-level": [],
+    "links-by-area": [],
+    "partner-countries": [],
+    "partners-of-ca": ["-p", "ca=authority:ca-cergy-pontoise"],
+    "actions-of-ca": ["-p", "ca=authority:ca-cergy-pontoise"],
+    "actions-by-domain": [],
+    "cross-border": [],
+    "amounts": [],
+    "speciality-check": [],
+    "report-audit": [],
+    "place-of-groupings": [],
+    "specialisation": [],
+}
+EXPORT_FORMATS = {"ntriples": "nt", "turtle": "ttl", "jsonld": "jsonld", "trig": "trig"}
+TARGETS = {
+    "build": 6.0,
+    "query": 1.0,
+    "validate-submission": 2.0,
+    "validate-full": 60.0,
+    "export-ntriples": 5.0,
+    "export-turtle": 15.0,
+    "help": 0.3,
+}
+
+
+def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall time of one fresh process, and its peak RSS in MB (via GNU time)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+        peak = int(rss.read().strip().splitlines()[-1] or 0) // 1024
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-400:]}")
+    return elapsed, peak
+
+
+def median_of(command: Sequence[str], env: dict[str, str], repeats: int) -> tuple[float, int]:
+    runs = [timed(command, env) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+BASELINE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from coopdec_kg.project import Project
+from coopdec_kg.graph import load_graph_with
+from coopdec_kg.queries import find_query, run
+root, atlas, submission, *names = sys.argv[1:]
+project = Project.at(Path(root))
+graph = load_graph_with(project, [Path(atlas)])
+out = {"parse": time.perf_counter() - t0, "triples": len(graph), "queries": {}, "exports": {}}
+params = json.loads(names.pop(0))
+for name in names:
+    query = find_query(project, name)
+    t = time.perf_counter(); run(graph, query, params.get(name, {}))
+    out["queries"][name] = time.perf_counter() - t
+for fmt in ("nt", "turtle", "json-ld", "trig"):
+    t = time.perf_counter(); graph.serialize(format=fmt, encoding="utf-8")
+    out["exports"][fmt] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+# pySHACL on the whole rdflib graph (the naive path), alone in its process: it may not finish
+# within the time limit, in which case the figure is reported as a lower bound.
+BASELINE_VALIDATION = r"""
+import sys, time
+from pathlib import Path
+from pyshacl import validate
+from rdflib import Graph
+from coopdec_kg.project import Project
+from coopdec_kg.graph import load_graph_with
+root, atlas, submission = sys.argv[1:]
+project = Project.at(Path(root))
+graph = load_graph_with(project, [Path(atlas)])
+if submission != "-":
+    graph.parse(submission)
+shapes = Graph().parse(project.shapes_file)
+t = time.perf_counter()
+validate(graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+print(time.perf_counter() - t)
+"""
+VALIDATION_LIMIT = 300.0
+
+
+def baseline_validation(atlas: Path, submission: Path | None, env: dict[str, str]) -> float:
+    """pySHACL's time on the whole graph, or the time limit when it runs past it."""
+    command = [sys.executable, "-c", BASELINE_VALIDATION, str(REPO), str(atlas)]
+    command.append(str(submission) if submission else "-")
+    try:
+        done = subprocess.run(
+            command,
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=VALIDATION_LIMIT,
+        )
+    except subprocess.TimeoutExpired:
+        return VALIDATION_LIMIT
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def submission_for(atlas: Path, out: Path) -> Path:
+    """A 50-triple submission about existing synthetic groupings and partners."""
+    lines = [
+        "@prefix cdo: <https://w3id.org/coopdec-kg/ontology#> .",
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+        "@prefix dct: <http://purl.org/dc/terms/> .",
+        "@prefix synth: <https://w3id.org/coopdec-kg/synthetic/> .",
+        "@prefix domain: <https://w3id.org/coopdec-kg/id/intervention-domain/> .",
+        "@prefix ex: <https://example.org/bench/> .",
+    ]
+    for index in range(10):
+        lines.append(
+            f"ex:action-{index} a cdo:CooperationAction ;"
+            f' skos:prefLabel "Action soumise {index}"@fr ;'
+            f" cdo:actor synth:grouping-{index:05d} ; cdo:partOf synth:link-{index:05d} ;"
+            " cdo:domain domain:urbanisme ;"
+            f" dct:source <https://example.org/bench/deliberation-{index}> ."
+        )
+    path = out / "submission.ttl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="skip the rdflib baseline")
+    parser.add_argument("--write", action="store_true", help="record in bench/RESULTS.md")
+    options = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="coopdec-bench-"))
+    env = dict(os.environ, COOPDEC_KG_STORE=str(work / "store"), COOPDEC_KG_ROOT=str(REPO))
+    rows: list[tuple[str, float, float | None, int]] = []
+    try:
+        subprocess.run(
+            [*CLI, "synth", "-o", str(work), "--scale", str(options.scale), "--seed", "1"],
+            env=env,
+            check=True,
+            cwd=REPO,
+            capture_output=True,
+        )
+        atlas = work / "atlas.ttl"
+        submission = submission_for(atlas, work)
+        baseline: dict[str, object] = {}
+        if not options.quick:
+            params = {
+                name: dict(v.split("=", 1) for v in args[1::2]) for name, args in QUERIES.items()
+            }
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    BASELINE,
+                    str(REPO),
+                    str(atlas),
+                    str(submission),
+                    json.dumps(params),
+                    *QUERIES,
+                ],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            baseline = json.loads(done.stdout)
+            baseline["validate-submission"] = baseline_validation(atlas, submission, env)
+            baseline["validate-full"] = baseline_validation(atlas, None, env)
+        parse = float(baseline.get("parse", 0.0)) or None  # type: ignore[arg-type]
+
+        seconds, peak = median_of([*CLI, "build", "--extra", str(atlas)], env, options.repeats)
+        rows.append(("build", seconds, parse, peak))
+        for name, args in QUERIES.items():
+            seconds, peak = median_of(
+                [*CLI, "query", name, *args, "--format", "csv"], env, options.repeats
+            )
+            reference = None
+            if parse is not None:
+                reference = parse + baseline["queries"][name]  # type: ignore[index]
+            rows.append((f"query {name}", seconds, reference, peak))
+        seconds, peak = median_of([*CLI, "validate", str(submission)], env, options.repeats)
+        reference = None if parse is None else parse + baseline["validate-submission"]  # type: ignore[operator]
+        rows.append(("validate-submission", seconds, reference, peak))
+        seconds, peak = median_of([*CLI, "validate", "--all"], env, 1)
+        reference = None if parse is None else parse + baseline["validate-full"]  # type: ignore[operator]
+        rows.append(("validate-full", seconds, reference, peak))
+        rdflib_names = {"ntriples": "nt", "turtle": "turtle", "jsonld": "json-ld", "trig": "trig"}
+        for fmt, suffix in EXPORT_FORMATS.items():
+            target = work / f"export.{suffix}"
+            seconds, peak = median_of(
+                [*CLI, "export", "--format", fmt, "-o", str(target)], env, options.repeats
+            )
+            reference = None
+            if parse is not None:
+                reference = parse + baseline["exports"][rdflib_names[fmt]]  # type: ignore[index]
+            rows.append((f"export-{fmt}", seconds, reference, peak))
+        seconds, peak = median_of([*CLI, "--help"], env, max(options.repeats, 5))
+        rows.append(("help", seconds, None, peak))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    report = render(rows, options, baseline)
+    print(report)
+    if options.write:
+        (REPO / "bench" / "RESULTS.md").write_text(report, encoding="utf-8")
+
+
+def target_for(name: str) -> float | None:
+    return TARGETS.get("query" if name.startswith("query ") else name)
+
+
+def render(
+    rows: list[tuple[str, float, float | None, int]],
+    options: argparse.Namespace,
+    baseline: dict[str, object],
+) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Scale {options.scale} ({baseline.get('triples', '?')} triples in the rdflib graph), "
+        f"median of {options.repeats} fresh processes; machine: {machine}; "
+        f"{time.strftime('%Y-%m-%d')}. Produced by `python bench/run.py"
+        f"{' --scale ' + str(options.scale) if options.scale != 1.0 else ''} --write`.",
+        "",
+        "| measure | coopdec-kg (s) | rdflib baseline (s) | ratio | target (s) | met "
+        "| peak RSS (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | :---: | ---: |",
+    ]
+    for name, seconds, reference, peak in rows:
+        bound = (
+            ">"
+            if name.startswith("validate") and reference and reference >= VALIDATION_LIMIT
+            else ""
+        )
+        ratio = f"{bound}{reference / seconds:.1f}×" if reference else "–"
+        target = target_for(name)
+        met = "–" if target is None else ("yes" if seconds <= target else "**no**")
+        lines.append(
+            f"| {name} | {seconds:.2f} | {bound}{f'{reference:.2f}' if reference else '–'} "
+            f"| {ratio} "
+            f"| {target if target is not None else '–'} | {met} | {peak} |"
+        )
+    lines += [
+        "",
+        "The rdflib baseline's end-to-end figure is its parse of the same files "
+        f"({float(baseline.get('parse', 0.0)):.1f} s, measured once) plus the work itself. "  # type: ignore[arg-type]
+        "A baseline validation figure with `>` ran past the "
+        f"{VALIDATION_LIMIT:.0f} s limit and was stopped. "
+        "Targets from issue 6: each required query ≤ 1 s and ≥ 10× faster than rdflib; "
+        "peak memory of a query ≤ 1.5 GB.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
