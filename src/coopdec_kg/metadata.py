@@ -10,8 +10,10 @@ from __future__ import annotations
 import calendar
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
@@ -86,12 +88,15 @@ def void_statistics(graph: Graph, uri_space: str) -> VoidStatistics:
 
 def _period(literal: Literal) -> tuple[date, date] | None:
     """The first and last day a date-like literal covers; None when it is ill-formed."""
-    text = str(literal)
+    return _period_of(str(literal), literal.datatype)
+
+
+def _period_of(text: str, datatype: URIRef | None) -> tuple[date, date] | None:
     try:
-        if literal.datatype == XSD.gYear:
+        if datatype == XSD.gYear:
             year = int(text[:4])
             return date(year, 1, 1), date(year, 12, 31)
-        if literal.datatype == XSD.gYearMonth:
+        if datatype == XSD.gYearMonth:
             year, month = int(text[:4]), int(text[5:7])
             return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
         day = date.fromisoformat(text[:10])
@@ -123,8 +128,121 @@ def countries(data: Graph) -> set[URIRef]:
     }
 
 
-def content_date(project: Project) -> date:
-    """When the content last changed: SOURCE_DATE_EPOCH if set, else the newest file's mtime.
+# ---------------------------------------------------------------- the same figures from lines
+#
+# At scale the content is never an rdflib graph: exports read it as N-Triples lines (see
+# graph.read_ntriples). These functions compute the same figures as the ones above from such
+# lines, with byte searches that skip the millions of lines that cannot matter.
+
+_NT_TYPE = b"<" + str(RDF.type).encode() + b">"
+_ONTOLOGY_LINE_END = b" " + _NT_TYPE + b" <" + str(OWL.Ontology).encode() + b"> .\n"
+_COUNTRY_START = b"<" + COUNTRY_SPACE.encode()
+
+
+def _occurrences(blob: bytes, needle: bytes) -> Iterator[int]:
+    position = blob.find(needle)
+    while position >= 0:
+        yield position
+        position = blob.find(needle, position + 1)
+
+
+def standards_of_lines(ontology: bytes) -> list[URIRef]:
+    """The IRIs typed owl:Ontology in N-Triples text (what the data conforms to)."""
+    found = []
+    for end in _occurrences(ontology, _ONTOLOGY_LINE_END):
+        start = ontology.rfind(b"\n", 0, end) + 1
+        if ontology[start : start + 1] == b"<":
+            found.append(URIRef(ontology[start + 1 : end - 1].decode("utf-8")))
+    return found
+
+
+def temporal_coverage_of_literals(literals: Iterable[tuple[str, str]]) -> tuple[date, date] | None:
+    """`temporal_coverage` of a graph given by its typed literals (lexical form, datatype)."""
+    kinds = {str(datatype): datatype for datatype in DATE_TYPES}
+    periods = [
+        period
+        for text, datatype in literals
+        if datatype in kinds
+        for period in [_period_of(text, kinds[datatype])]
+        if period is not None
+    ]
+    if not periods:
+        return None
+    return min(start for start, _ in periods), max(end for _, end in periods)
+
+
+def countries_of_lines(data: bytes) -> set[URIRef]:
+    """`countries` of the graph an N-Triples text holds (IRIs in object position only)."""
+    found = set()
+    for start in _occurrences(data, _COUNTRY_START):
+        end = data.index(b">", start)
+        if data[start - 2 : start] == b"> " and data[end + 1 : end + 4] == b" .\n":
+            found.add(URIRef(data[start + 1 : end].decode("utf-8")))
+    return found
+
+
+def void_statistics_of_lines(
+    lines: Iterable[bytes], others: Iterable[tuple[bytes, bytes, bytes]], uri_space: str
+) -> VoidStatistics:
+    """`void_statistics` of unique N-Triples lines plus other triples given as N-Triples terms.
+
+    Terms are compared in their N-Triples form, which is one-to-one with the terms themselves.
+    """
+    subjects: set[bytes] = set()
+    objects: set[bytes] = set()
+    predicates: set[bytes] = set()
+    members: dict[bytes, set[bytes]] = {}
+    triples = 0
+    previous = b""
+    add_object = objects.add
+    add_predicate = predicates.add
+    for line in lines:
+        subject, predicate, rest = line.split(b" ", 2)
+        obj = rest[:-2]  # without " ."
+        triples += 1
+        if subject != previous:  # lines come grouped by subject: one set update per group
+            subjects.add(subject)
+            previous = subject
+        add_predicate(predicate)
+        add_object(obj)
+        if predicate == _NT_TYPE and obj[:1] == b"<":
+            members.setdefault(obj, set()).add(subject)
+    for subject, predicate, obj in others:
+        triples += 1
+        subjects.add(subject)
+        add_predicate(predicate)
+        add_object(obj)
+        if predicate == _NT_TYPE and obj[:1] == b"<":
+            members.setdefault(obj, set()).add(subject)
+
+    def iri(term: bytes) -> URIRef:
+        return URIRef(term[1:-1].decode("utf-8"))
+
+    space = b"<" + uri_space.encode("utf-8")
+    entities = {s for s in subjects if s.startswith(space)}
+    local_members = {cls: found & entities for cls, found in members.items()}
+    populated = sorted(
+        (cls for cls in local_members if local_members[cls]),
+        key=lambda cls: (-len(local_members[cls]), cls[1:-1]),
+    )[:EXAMPLE_CLASSES]
+    examples = {iri(min(local_members[cls], key=lambda s: s[1:-1])) for cls in populated}
+    vocabularies = {vocabulary_of(iri(term)) for term in predicates | set(members)}
+    return VoidStatistics(
+        triples=triples,
+        entities=len(entities),
+        classes=len(members),
+        properties=len(predicates),
+        distinct_subjects=len(subjects),
+        distinct_objects=len(objects),
+        class_entities={iri(cls): len(found) for cls, found in members.items()},
+        vocabularies=tuple(sorted(vocabularies, key=str)),
+        examples=tuple(sorted(examples, key=str)),
+    )
+
+
+def content_date(project: Project, extra: Sequence[Path] = ()) -> date:
+    """When the content last changed: SOURCE_DATE_EPOCH if set, else the newest file's mtime
+    (ontology, data and any extra file exported with them).
 
     Using the content's date rather than today keeps two exports of the same content identical.
     """
@@ -134,7 +252,7 @@ def content_date(project: Project) -> date:
             return datetime.fromtimestamp(int(epoch), tz=UTC).date()
         except (ValueError, OverflowError, OSError) as error:
             raise ExportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from error
-    files = [project.ontology_file, *project.data_files]
+    files = [project.ontology_file, *project.data_files, *extra]
     newest = max(path.stat().st_mtime for path in files)
     return datetime.fromtimestamp(newest, tz=UTC).date()
 
@@ -148,6 +266,31 @@ def _single(graph: Graph, cls: URIRef) -> URIRef:
 
 def describe(ontology: Graph, data: Graph, modified: date) -> Graph:
     """The DCAT + VoID description of ontology + data, ready to be exported with them."""
+
+    def statistics(uri_space: str) -> VoidStatistics:
+        content = new_graph()
+        for part in (ontology, data):
+            for triple in part:
+                content.add(triple)
+        return void_statistics(content, uri_space)
+
+    standards = [s for s in ontology.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)]
+    return describe_content(
+        standards, temporal_coverage(data), countries(data), statistics, modified
+    )
+
+
+def describe_content(
+    standards: Iterable[URIRef],
+    coverage: tuple[date, date] | None,
+    country_iris: Iterable[URIRef],
+    statistics: Callable[[str], VoidStatistics],
+    modified: date,
+) -> Graph:
+    """The description from figures computed elsewhere (e.g. from N-Triples lines at scale).
+
+    `statistics` gets the dataset's void:uriSpace (from the template) and returns its figures.
+    """
     metadata = parse_package_turtle(TEMPLATE)
     catalog = _single(metadata, DCAT.Catalog)
     dataset = _single(metadata, DCAT.Dataset)
@@ -158,19 +301,17 @@ def describe(ontology: Graph, data: Graph, modified: date) -> Graph:
         metadata.add((resource, DCTERMS.modified, when))
     metadata.add((dataset, DCAT_VERSION, Literal(__version__)))
 
-    for standard in ontology.subjects(RDF.type, OWL.Ontology):
-        if isinstance(standard, URIRef):
-            metadata.add((dataset, DCTERMS.conformsTo, standard))
-            metadata.add((standard, RDF.type, DCTERMS.Standard))
+    for standard in standards:
+        metadata.add((dataset, DCTERMS.conformsTo, standard))
+        metadata.add((standard, RDF.type, DCTERMS.Standard))
 
-    coverage = temporal_coverage(data)
     if coverage is not None:
         period = BNode()
         metadata.add((dataset, DCTERMS.temporal, period))
         metadata.add((period, RDF.type, DCTERMS.PeriodOfTime))
         metadata.add((period, DCAT.startDate, Literal(coverage[0].isoformat(), datatype=XSD.date)))
         metadata.add((period, DCAT.endDate, Literal(coverage[1].isoformat(), datatype=XSD.date)))
-    for country in countries(data):
+    for country in country_iris:
         metadata.add((dataset, DCTERMS.spatial, country))
         metadata.add((country, RDF.type, DCTERMS.Location))
 
@@ -178,15 +319,15 @@ def describe(ontology: Graph, data: Graph, modified: date) -> Graph:
         for dump in metadata.objects(distribution, DCAT.downloadURL):
             metadata.add((dataset, VOID.dataDump, dump))
 
+    _add_statistics(metadata, dataset, statistics(_uri_space(metadata, dataset)))
+    return metadata
+
+
+def _uri_space(metadata: Graph, dataset: URIRef) -> str:
     uri_space = metadata.value(dataset, VOID.uriSpace)
     if uri_space is None:
         raise ExportError("the metadata template must give the dataset a void:uriSpace")
-    content = new_graph()
-    for part in (ontology, data):
-        for triple in part:
-            content.add(triple)
-    _add_statistics(metadata, dataset, void_statistics(content, str(uri_space)))
-    return metadata
+    return str(uri_space)
 
 
 def _count(value: int) -> Literal:
