@@ -471,18 +471,19 @@ def export_command(
 ) -> None:
     """Dump the ontology, the data and their DCAT-AP/VoID metadata, for linked-data portals.
     Turtle and N-Triples are byte-stable (sorted, canonical blank nodes, the project's prefixes
-    only): two exports of the same content are identical, so dumps diff cleanly.
+    only): two exports of the same content are identical, so dumps diff cleanly. The dump
+    holds the extra files the store was built with (build --extra), as queries do.
     """
-    from coopdec_kg.export import export, format_for
+    from coopdec_kg.export import export, export_file, format_for
 
     content = project()
     with user_errors():
         fmt = format_for(format_name, output)
-        payload = export(content, fmt.name, output)
-    if output is None:
-        typer.echo(payload, nl=False)
-    else:
-        err(f"Wrote {output} ({fmt.name}, {len(payload)} bytes).")
+        if output is None:
+            typer.echo(export(content, fmt.name), nl=False)
+            return
+        size = export_file(content, output, fmt.name)
+    err(f"Wrote {output} ({fmt.name}, {size} bytes).")
 
 
 @app.command("docs", short_help="Write the HTML documentation (fr, en).")

@@ -14,8 +14,9 @@ import json
 import os
 import re
 import tempfile
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -28,8 +29,25 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from coopdec_kg.errors import ExportError
-from coopdec_kg.graph import load_data, load_ontology, new_graph
-from coopdec_kg.metadata import content_date, describe
+from coopdec_kg.graph import (
+    load_data,
+    load_data_with,
+    load_ontology,
+    new_graph,
+    parse_ntriples,
+    read_ntriples,
+    unescape_ntriples,
+)
+from coopdec_kg.metadata import (
+    VoidStatistics,
+    content_date,
+    countries_of_lines,
+    describe,
+    describe_content,
+    standards_of_lines,
+    temporal_coverage_of_literals,
+    void_statistics_of_lines,
+)
 from coopdec_kg.namespaces import context_document, prefixes
 from coopdec_kg.project import Project
 
@@ -60,6 +78,7 @@ GRAPH_BASE = "https://w3id.org/coopdec-kg/graph/"
 ONTOLOGY_GRAPH = URIRef(GRAPH_BASE + "ontology")
 DATA_GRAPH = URIRef(GRAPH_BASE + "data")
 METADATA_GRAPH = URIRef(GRAPH_BASE + "metadata")
+SCALE_BYTES = 8 * 1024 * 1024  # content bigger than this is dumped without rdflib
 
 
 @dataclass(frozen=True)
@@ -98,12 +117,29 @@ def format_for(name: str | None, output: Path | None = None) -> ExportFormat:
     return FORMATS[name]
 
 
-def collect(project: Project, modified: date | None = None) -> Dump:
-    """Load the ontology and the data and describe them (DCAT + VoID)."""
+def collect(project: Project, modified: date | None = None, extra: Sequence[Path] = ()) -> Dump:
+    """Load the ontology and the data (with any extra file) and describe them (DCAT + VoID).
+
+    This is the rdflib reference; `serialize_at_scale` gives the same bytes without rdflib.
+    """
     ontology = load_ontology(project)
-    data = load_data(project)
-    metadata = describe(ontology, data, modified or content_date(project))
+    data = load_data_with(project, extra) if extra else load_data(project)
+    metadata = describe(ontology, data, modified or content_date(project, extra))
     return Dump(ontology, data, metadata)
+
+
+def extra_files(project: Project) -> tuple[Path, ...]:
+    """The extra files of the persistent store (`coopdec-kg build --extra`): a dump holds what
+    queries see. Files that no longer exist are left out, as the store leaves them out."""
+    from coopdec_kg.store import default_location, recorded_extra_files
+
+    return tuple(p for p in recorded_extra_files(project, default_location(project)) if p.exists())
+
+
+def at_scale(project: Project, extra: Sequence[Path]) -> bool:
+    """Whether to dump with `serialize_at_scale`: extra files (an atlas), or big content."""
+    files = [project.ontology_file, *project.data_files]
+    return bool(extra) or sum(path.stat().st_size for path in files) > SCALE_BYTES
 
 
 def serialize(dump: Dump, fmt: ExportFormat) -> bytes:
@@ -118,20 +154,104 @@ def serialize(dump: Dump, fmt: ExportFormat) -> bytes:
     return to_turtle(union)
 
 
+def serialize_at_scale(
+    project: Project, fmt: ExportFormat, extra: Sequence[Path] = (), modified: date | None = None
+) -> bytes:
+    """The bytes `serialize(collect(project, modified, extra), fmt)` gives, without rdflib for
+    the bulk of the graph: the files are read as N-Triples lines (see "at scale" below)."""
+    return b"".join(_chunks_at_scale(project, fmt, extra, modified))
+
+
+def _chunks_at_scale(
+    project: Project, fmt: ExportFormat, extra: Sequence[Path], modified: date | None
+) -> Iterator[bytes]:
+    when = modified or content_date(project, extra)
+    ontology, data, metadata = _read_lines(project, extra, when)
+    if fmt.name == "trig":
+        graphs = {ONTOLOGY_GRAPH: ontology, DATA_GRAPH: data, METADATA_GRAPH: metadata}
+        del ontology, data
+        yield _lines_to_trig(graphs)
+        return
+    union = _union([ontology, data, metadata])
+    del ontology, data
+    if fmt.name == "ntriples":
+        yield from _lines_to_ntriples(union)
+    elif fmt.name == "jsonld":
+        yield from _lines_to_jsonld(union)
+    else:
+        yield _lines_to_turtle(union)
+
+
+def _read_lines(
+    project: Project, extra: Sequence[Path], modified: date
+) -> tuple[_Lines, _Lines, _Lines]:
+    """The ontology, the data (with the extra files) and their description, as lines (one file's
+    text at a time in memory)."""
+    read = read_ntriples(project.ontology_file)
+    standards = standards_of_lines(read.text)
+    ontology = _lines_of(read.text)
+    parts: list[_Lines] = []
+    literals: set[tuple[str, str]] = set()
+    countries: set[URIRef] = set()
+    for path in (*project.data_files, *extra):
+        read = read_ntriples(path)
+        literals |= read.typed_literals
+        countries |= countries_of_lines(read.text)
+        parts.append(_lines_of(read.text))
+    del read
+    data = _union(parts)
+    del parts
+    content = _union([ontology, data])
+
+    def statistics(uri_space: str) -> VoidStatistics:
+        return void_statistics_of_lines(content.ground, _nt_terms(content.others), uri_space)
+
+    coverage = temporal_coverage_of_literals(literals)
+    description = describe_content(standards, coverage, countries, statistics, modified)
+    return ontology, data, _lines_of_graph(description)
+
+
 def export(
     project: Project,
     format_name: str | None = None,
     output: Path | None = None,
     modified: date | None = None,
+    extra: Sequence[Path] | None = None,
 ) -> bytes:
-    """Serialise ontology + data + metadata; write it atomically to `output` when given."""
+    """Serialise ontology + data (+ the store's extra files, unless `extra` says which) +
+    metadata; write it atomically to `output` when given."""
     fmt = format_for(format_name, output)
     if output is not None:
         _check_destination(output)
-    payload = serialize(collect(project, modified), fmt)
+    payload = b"".join(_chunks(project, fmt, modified, extra))
     if output is not None:
         write_atomic(output, payload)
     return payload
+
+
+def export_file(
+    project: Project,
+    output: Path,
+    format_name: str | None = None,
+    modified: date | None = None,
+    extra: Sequence[Path] | None = None,
+) -> int:
+    """`export` to a file, written as it is produced (a national dump is hundreds of MB).
+    Returns its size in bytes."""
+    fmt = format_for(format_name, output)
+    _check_destination(output)
+    return write_atomic(output, _chunks(project, fmt, modified, extra))
+
+
+def _chunks(
+    project: Project, fmt: ExportFormat, modified: date | None, extra: Sequence[Path] | None
+) -> Iterator[bytes]:
+    files = extra_files(project) if extra is None else tuple(extra)
+    when = modified or content_date(project, files)
+    if at_scale(project, files):
+        yield from _chunks_at_scale(project, fmt, files, when)
+    else:
+        yield serialize(collect(project, when), fmt)
 
 
 # ---------------------------------------------------------------- atomic writes
@@ -153,8 +273,10 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` so that readers see the old file or the new one, never half."""
+def write_atomic(path: Path, payload: bytes | Iterable[bytes]) -> int:
+    """Write `payload` (bytes, or chunks of bytes produced as they are written) to `path` so that
+    readers see the old file or the new one, never half; an error while producing the chunks
+    leaves the old file. Returns the number of bytes written."""
     _check_destination(path)
     mode = _new_file_mode(path)
     try:
@@ -164,8 +286,10 @@ def write_atomic(path: Path, payload: bytes) -> None:
     except OSError as error:
         raise ExportError(f"{path.parent}: cannot write here ({error.strerror})") from error
     try:
+        size = 0
         with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+            for chunk in [payload] if isinstance(payload, bytes) else payload:
+                size += stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
@@ -179,6 +303,7 @@ def write_atomic(path: Path, payload: bytes) -> None:
             os.unlink(temporary)
         raise
     _sync_folder(path.parent)
+    return size
 
 
 def _sync_folder(folder: Path) -> None:
@@ -213,8 +338,8 @@ def canonical_triples(graph: Graph) -> list[Triple]:
 
 # ---------------------------------------------------------------- terms
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+# An absolute IRI: a scheme, then no character N-Triples and Turtle forbid in an IRI.
+_WRITABLE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\\ud800-\udfff]*')
 _LOCAL_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 _BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 _LANGUAGE = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
@@ -248,9 +373,9 @@ def _quoted(text: str) -> str:
     return '"' + _TO_ESCAPE.sub(_escape, text) + '"'
 
 
-def _checked_iri(iri: URIRef) -> str:
+def _checked_iri(iri: str) -> str:
     text = str(iri)
-    if not _SCHEME.match(text) or _IRI_FORBIDDEN.search(text) or _SURROGATE.search(text):
+    if not _WRITABLE_IRI.fullmatch(text):
         raise ExportError(f"cannot export {text!r}: it is not an absolute IRI")
     return text
 
@@ -326,28 +451,41 @@ MAX_NESTING = 32  # deeper blank-node nesting is written with labels (no recursi
 
 
 class _Namer:
-    """Renders IRIs as prefixed names where a project prefix fits, and records which were used."""
+    """Renders IRIs as prefixed names where a project prefix fits, and records which were used.
+
+    The longest namespace whose local part is a valid local name wins (the first declared among
+    prefixes of the same namespace); namespaces are looked up by length, not one by one.
+    """
 
     def __init__(self, namespaces: Mapping[str, str]) -> None:
-        self._namespaces = sorted(namespaces.items(), key=lambda item: -len(item[1]))
-        self._cache: dict[URIRef, str] = {}
+        by_length: dict[int, dict[str, str]] = {}
+        for prefix, namespace in namespaces.items():
+            by_length.setdefault(len(namespace), {}).setdefault(namespace, prefix)
+        self._by_length = sorted(by_length.items(), reverse=True)
+        self._cache: dict[str, str] = {}
         self.used: dict[str, str] = {}
 
     def iri(self, node: URIRef) -> str:
-        cached = self._cache.get(node)
-        if cached is not None:
-            return cached
-        text = _checked_iri(node)
-        rendered = f"<{text}>"
-        for prefix, namespace in self._namespaces:
-            if text.startswith(namespace):
-                local = text[len(namespace) :]
+        return self.text(str(node))
+
+    def text(self, text: str) -> str:
+        """`iri` for an IRI given as a string (remembered: the same IRIs come back often)."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._cache[text] = self.render(text)
+        return cached
+
+    def render(self, text: str) -> str:
+        """`text` without remembering the answer (for IRIs seen once, e.g. subjects)."""
+        _checked_iri(text)
+        for length, namespaces in self._by_length:
+            prefix = namespaces.get(text[:length])
+            if prefix is not None:
+                local = text[length:]
                 if local == "" or _LOCAL_NAME.fullmatch(local):
-                    rendered = f"{prefix}:{local}"
-                    self.used[prefix] = namespace
-                    break
-        self._cache[node] = rendered
-        return rendered
+                    self.used[prefix] = text[:length]
+                    return f"{prefix}:{local}"
+        return f"<{text}>"
 
     def header(self) -> str:
         return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(self.used.items()))
@@ -504,14 +642,18 @@ class _TurtleBody:
 
     def blocks(self) -> list[str]:
         """One block per top-level subject, in a stable order."""
+        return [block for _, block in self.keyed_blocks()]
+
+    def keyed_blocks(self) -> list[tuple[Node, str]]:
+        """The blocks with the subject each one describes."""
         roots = sorted((s for s in self.statements if s not in self.nested), key=_sort_key)
-        blocks = []
+        blocks: list[tuple[Node, str]] = []
         for subject in roots:
             body = self._properties(subject, 1)
             if isinstance(subject, BNode) and not self.references[subject]:
-                blocks.append(f"[\n{body}\n] .\n")
+                blocks.append((subject, f"[\n{body}\n] .\n"))
             else:
-                blocks.append(f"{self.term(subject)}\n{body} .\n")
+                blocks.append((subject, f"{self.term(subject)}\n{body} .\n"))
         return blocks
 
 
@@ -522,6 +664,12 @@ def to_turtle(graph: Graph, namespaces: Mapping[str, str] | None = None) -> byte
     header = namer.header()
     text = header + ("\n" if header and body else "") + body
     return text.encode("utf-8")
+
+
+def _indented(text: str, margin: str) -> str:
+    """Every line of `text` but the empty ones indented (lines end at "\\n" only: a literal may
+    hold U+2028 or U+0085, which `str.splitlines` would also break at)."""
+    return "\n".join(margin + line if line else line for line in text.split("\n"))
 
 
 def _graph_label_prefix(name: URIRef, taken: set[str]) -> str:
@@ -542,10 +690,11 @@ def to_trig(graphs: Mapping[URIRef, Graph], namespaces: Mapping[str, str] | None
     sections = []
     for name in sorted(graphs, key=str):
         body = _TurtleBody(canonical_triples(graphs[name]), namer, _graph_label_prefix(name, taken))
-        lines = "\n".join(body.blocks()).splitlines()
-        indented = "\n".join(INDENT + line if line else line for line in lines)
+        text = "\n".join(body.blocks())
         sections.append(
-            f"{namer.iri(name)} {{\n{indented}\n}}\n" if lines else f"{namer.iri(name)} {{ }}\n"
+            f"{namer.iri(name)} {{\n{_indented(text, INDENT)}}}\n"
+            if text
+            else f"{namer.iri(name)} {{ }}\n"
         )
     header = namer.header()
     text = header + ("\n" if header and sections else "") + "\n".join(sections)
@@ -574,13 +723,18 @@ def _sorted_json(value: Any) -> Any:
 
 def to_jsonld(graph: Graph) -> bytes:
     """Compact JSON-LD with the project's curated @context, nodes and values in a stable order."""
+    nodes = _jsonld_nodes(graph)
+    return b"".join(_jsonld_document(_json_pretty(node, "    ") for node in nodes))
+
+
+def _jsonld_nodes(graph: Graph) -> list[dict[str, Any]]:
+    """The graph's node objects (canonical blank nodes, sorted values), sorted by @id."""
     canonical = Graph(bind_namespaces="none")
     for triple in canonical_triples(graph):
         _check_triple(triple)
         canonical.add(triple)
-    context = context_document()["@context"]
     try:
-        text = canonical.serialize(format="json-ld", context=context)
+        text = json.dumps(_rdflib_jsonld(canonical), default=_restore_falsy)
     except Exception as error:  # rdflib raises assorted types for unserialisable terms
         raise ExportError(f"cannot write JSON-LD: {error}") from error
     document = json.loads(text)
@@ -589,9 +743,555 @@ def to_jsonld(graph: Graph) -> bytes:
     else:
         node = {key: value for key, value in document.items() if key != "@context"}
         nodes = [node] if node else []
-    ordered = sorted(
-        (_sorted_json(node) for node in nodes),
-        key=lambda node: (str(node.get("@id", "")), json.dumps(node, sort_keys=True)),
+    return sorted((_sorted_json(node) for node in nodes), key=_node_order)
+
+
+def _rdflib_jsonld(graph: Graph) -> Any:
+    """rdflib's JSON-LD conversion with the curated context (`jsonld.from_rdf`), except that a
+    value that is false in Python ("", 0, false) is kept: rdflib's converter replaces such a
+    first value with the second one of the same property (`if value:` in `add_to_node`)."""
+    from rdflib.plugins.serializers.jsonld import Converter
+    from rdflib.plugins.shared.jsonld.context import Context
+
+    class KeepFalsy(Converter):
+        def to_raw_value(self, *args: Any) -> Any:
+            value = super().to_raw_value(*args)
+            if value or not isinstance(value, str | int | float):
+                return value
+            if isinstance(value, bool):
+                return _FalseValue()
+            if isinstance(value, str):
+                return _EmptyText(value)
+            return _ZeroInteger(value) if isinstance(value, int) else _ZeroFloat(value)
+
+    converted = KeepFalsy(Context(context_document()["@context"]), True, False).convert(graph)
+    return {"@graph": converted} if isinstance(converted, list) else converted
+
+
+class _FalseValue:
+    """JSON false that Python holds true (see `_rdflib_jsonld`)."""
+
+
+class _EmptyText(str):
+    def __bool__(self) -> bool:
+        return True
+
+
+class _ZeroInteger(int):
+    def __bool__(self) -> bool:
+        return True
+
+
+class _ZeroFloat(float):
+    def __bool__(self) -> bool:
+        return True
+
+
+def _restore_falsy(value: Any) -> Any:
+    if isinstance(value, _FalseValue):
+        return False
+    raise TypeError(f"cannot write {value!r} in JSON")
+
+
+def _node_order(node: dict[str, Any]) -> tuple[str, str]:
+    return (str(node.get("@id", "")), json.dumps(node, sort_keys=True))
+
+
+def _json_pretty(value: Any, margin: str) -> str:
+    """`value` as `json.dumps(indent=2)` writes it, every line but the first after `margin`."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return text.replace("\n", "\n" + margin)
+
+
+def _jsonld_document(nodes: Iterable[str]) -> Iterator[bytes]:
+    """The document around the node objects (written at their depth in it), in chunks: what
+    `json.dumps({"@context": …, "@graph": nodes}, indent=2, sort_keys=True)` gives."""
+    context = {"@context": context_document()["@context"]}
+    head = json.dumps(context, indent=2, ensure_ascii=False, sort_keys=True)[: -len("\n}")]
+    batch: list[str] = [head + ',\n  "@graph": [\n    ']
+    empty = True
+    for node in nodes:
+        if not empty:
+            batch.append(",\n    ")
+        batch.append(node)
+        empty = False
+        if len(batch) >= _BATCH // 10:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    if empty:
+        yield (head + ',\n  "@graph": []\n}\n').encode("utf-8")
+        return
+    batch.append("\n  ]\n}\n")
+    yield "".join(batch).encode("utf-8")
+
+
+# ---------------------------------------------------------------- at scale: N-Triples lines
+#
+# A national atlas (1.5 M triples) is too big for rdflib: about 40 s and 2 GB just to read it.
+# At that scale the dump is made from N-Triples text instead (pyoxigraph parses the files in
+# about 1.5 s: graph.read_ntriples), and the writers below give, byte for byte, what the writers
+# above give for the same graph. The lines without blank nodes ("ground" lines: all of the atlas)
+# are sorted and written directly. The other triples (blank nodes, which need rdflib.compare's
+# canonical labels, and text that Oxigraph escapes where `_quoted` does not) go through the
+# writers above, with every other triple of their subjects, and are merged in place.
+
+_NT_TYPE = b"<" + str(RDF.type).encode() + b">"
+_NT_NIL = b"<" + str(RDF.nil).encode() + b">"
+# What ground lines never hold: blank nodes ("_:"), and the escapes Oxigraph writes where
+# `_quoted` writes the character itself (U+FFFE, U+FFFF; "\\U" for good measure). A false
+# alarm (the same text inside an IRI or a literal) only sends a line to the reference writers.
+_BLANK = b"_:"
+_ESCAPES_NOT_QUOTED = (b"\\uFFF", b"\\U")
+_BATCH = 100_000  # lines joined at a time
+_AFTER_ANY_LINE = b"\xff"  # sorts after every UTF-8 byte: bounds the lines of one subject
+_SHORT_FORMS_NT = {
+    str(datatype).encode(): re.compile(shape.pattern.encode())
+    for datatype, shape in _SHORT_FORMS.items()
+}
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # as json.dumps writes the int
+_XSD_INTEGER = str(XSD.integer)
+_NATIVE_JSON = {_XSD_INTEGER, str(XSD.boolean), str(XSD.double)}  # rdflib writes them bare
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A graph as `ground` N-Triples lines (sorted, unique, no "\\n", no blank node, nothing
+    `_ESCAPES_NOT_QUOTED` names) and the `others`, as an rdflib graph for the reference writers."""
+
+    ground: list[bytes]
+    others: Graph
+
+
+def _occurrences(text: bytes, needle: bytes) -> Iterator[int]:
+    position = text.find(needle)
+    while position >= 0:
+        yield position
+        position = text.find(needle, position + 1)
+
+
+def _lines_of(payload: bytes) -> _Lines:
+    """The lines of N-Triples text, one triple a line (as pyoxigraph writes it)."""
+    special: set[bytes] = set()
+
+    def line_at(found: int) -> bytes:
+        start = payload.rfind(b"\n", 0, found) + 1
+        end = payload.find(b"\n", found)
+        return payload[start : end if end >= 0 else len(payload)]
+
+    for found in _occurrences(payload, _BLANK):
+        special.add(line_at(found))
+    for found in _occurrences(payload, b"\\"):  # one scan for every escape
+        if payload.startswith(_ESCAPES_NOT_QUOTED, found):
+            special.add(line_at(found))
+    lines = payload.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    lines.sort()
+    if not lines:
+        return _Lines([], Graph(bind_namespaces="none"))
+    following = lines[1:]
+    following.append(b"")
+    if special:
+        ground = [a for a, b in zip(lines, following, strict=True) if a != b and a not in special]
+        others = parse_ntriples(b"\n".join(sorted(special)))
+    else:
+        ground = [a for a, b in zip(lines, following, strict=True) if a != b]
+        others = Graph(bind_namespaces="none")
+    return _Lines(ground, others)
+
+
+def _nt_line(triple: Triple) -> bytes:
+    _check_triple(triple)
+    return (" ".join(_nt_term(term) for term in triple) + " .").encode("utf-8")
+
+
+def _lines_of_graph(graph: Graph) -> _Lines:
+    """A (small) rdflib graph as `_Lines`."""
+    others = Graph(bind_namespaces="none")
+    ground = set()
+    for triple in graph:
+        if any(isinstance(term, BNode) for term in triple):
+            others.add(triple)
+        else:
+            ground.add(_nt_line(triple))
+    return _Lines(sorted(ground), others)
+
+
+def _union(parts: Sequence[_Lines]) -> _Lines:
+    """The union of graphs given as lines (the biggest is merged with the others, not re-sorted)."""
+    ordered = sorted(parts, key=lambda part: len(part.ground), reverse=True)
+    biggest = ordered[0].ground if ordered else []
+    rest = sorted({line for part in ordered[1:] for line in part.ground})
+    ground: list[bytes] = []
+    start = 0
+    for line in rest:  # slices of the biggest between the others: no comparison of its lines
+        at = bisect_left(biggest, line, start)
+        ground.extend(biggest[start:at])
+        if at == len(biggest) or biggest[at] != line:
+            ground.append(line)
+        start = at
+    ground.extend(biggest[start:])
+    others = Graph(bind_namespaces="none")
+    for part in parts:
+        for triple in part.others:
+            others.add(triple)
+    return _Lines(ground, others)
+
+
+def _nt_terms(graph: Graph) -> list[tuple[bytes, bytes, bytes]]:
+    """The triples of a (small) graph as N-Triples terms, for counting beside ground lines."""
+    return [(_nt_term(s).encode(), _nt_term(p).encode(), _nt_term(o).encode()) for s, p, o in graph]
+
+
+def _subject_end(ground: list[bytes], start: int) -> int:
+    """Where the lines of the subject of `ground[start]` end."""
+    line = ground[start]
+    prefix = line[: line.index(b" ") + 1]
+    return bisect_left(ground, prefix + _AFTER_ANY_LINE, start + 1)
+
+
+def _split_for_reference(lines: _Lines) -> tuple[list[bytes], Graph]:
+    """The ground lines the line writers write, and a graph of every triple of the subjects the
+    reference writers must write (those that have a triple among the others)."""
+    if not len(lines.others):
+        return lines.ground, lines.others
+    ground = lines.ground
+    spans = []
+    for subject in sorted({s for s in lines.others.subjects() if isinstance(s, URIRef)}):
+        prefix = b"<" + str(subject).encode("utf-8") + b"> "
+        start = bisect_left(ground, prefix)
+        if start < len(ground) and ground[start].startswith(prefix):
+            spans.append((start, _subject_end(ground, start)))
+    reference = Graph(bind_namespaces="none")
+    for triple in lines.others:
+        reference.add(triple)
+    if not spans:
+        return ground, reference
+    for triple in parse_ntriples(b"\n".join(line for a, b in spans for line in ground[a:b])):
+        reference.add(triple)
+    kept: list[bytes] = []
+    position = 0
+    for start, end in sorted(spans):
+        kept.extend(ground[position:start])
+        position = end
+    kept.extend(ground[position:])
+    return kept, reference
+
+
+# ---------------------------------------------------------------- N-Triples, from lines
+
+
+def _lines_to_ntriples(lines: _Lines) -> Iterator[bytes]:
+    """What `to_ntriples` writes for the same graph, in chunks."""
+    others = sorted(_nt_line(triple) for triple in canonical_triples(lines.others))
+    ground = lines.ground
+    position = 0
+    for line in [*others, None]:
+        stop = len(ground) if line is None else bisect_right(ground, line, position)
+        for start in range(position, stop, _BATCH):
+            yield b"\n".join(ground[start : min(start + _BATCH, stop)])
+            yield b"\n"
+        if line is not None:
+            yield line + b"\n"
+        position = stop
+
+
+# ---------------------------------------------------------------- Turtle and TriG, from lines
+
+
+def _literal_key(literal: bytes) -> bytes:
+    """`_sort_key` of an N-Triples literal, as bytes that sort the same way: the lexical form,
+    its datatype and its language, each ended by two NULs (a NUL of the text becomes NUL SOH)."""
+    close = literal.rindex(b'"')
+    lexical = literal[1:close]
+    if b"\\" in lexical:
+        lexical = unescape_ntriples(lexical.decode("utf-8")).encode("utf-8")
+        lexical = lexical.replace(b"\x00", b"\x00\x01")
+    suffix = literal[close + 1 :]
+    if suffix[:2] == b"^^":
+        return lexical + b"\x00\x00" + suffix[3:-1] + b"\x00\x00"
+    return lexical + b"\x00\x00\x00\x00" + suffix[1:]
+
+
+def _turtle_key(line: bytes) -> bytes:
+    """The order `_TurtleBody` writes a ground triple in: subject, then rdf:type first and the
+    other predicates by IRI, then IRIs before literals (`_predicate_key`, `_sort_key`)."""
+    subject, predicate, rest = line.split(b" ", 2)
+    obj = rest[:-2]
+    verb = b"" if predicate == _NT_TYPE else predicate[1:-1]
+    if obj[:1] == b"<":
+        return subject[1:-1] + b"\x00" + verb + b"\x00\x01" + obj[1:-1]
+    return subject[1:-1] + b"\x00" + verb + b"\x00\x03" + _literal_key(obj)
+
+
+def _ground_blocks(
+    ordered: Iterable[bytes], namer: _Namer, margin: str
+) -> Iterator[tuple[bytes, bytes]]:
+    """(subject IRI, block) for each subject of lines in `_turtle_key` order, written as
+    `_TurtleBody` writes a subject without blank nodes, each line after `margin`."""
+    iris: dict[bytes, bytes] = {}
+
+    def iri(term: bytes) -> bytes:
+        found = iris.get(term)
+        if found is None:
+            found = iris[term] = namer.text(term[1:-1].decode("utf-8")).encode("utf-8")
+        return found
+
+    def obj(term: bytes) -> bytes:
+        if term[:1] == b"<":
+            return iri(term)
+        close = term.rindex(b'"')
+        suffix = term[close + 1 :]
+        if suffix[:2] != b"^^":
+            return term
+        datatype = suffix[3:-1]
+        shape = _SHORT_FORMS_NT.get(datatype)
+        if shape is not None and shape.fullmatch(term, 1, close):
+            return term[1:close]
+        return term[: close + 1] + b"^^" + iri(suffix[2:])
+
+    first = (margin + INDENT).encode()
+    second = b",\n" + (margin + 2 * INDENT).encode()
+    head = margin.encode()
+
+    def part(verb: bytes, objects: list[bytes]) -> bytes:
+        if len(objects) == 1:
+            return first + verb + b" " + objects[0]
+        return first + verb + second[1:] + second.join(objects)
+
+    subject = predicate = verb = title = b""
+    parts: list[bytes] = []
+    objects: list[bytes] = []
+    for line in ordered:
+        s, p, rest = line.split(b" ", 2)
+        if s != subject:
+            if objects:
+                parts.append(part(verb, objects))
+                yield subject[1:-1], title + b" ;\n".join(parts) + b" .\n"
+            subject, predicate, parts, objects = s, p, [], []
+            title = head + namer.render(s[1:-1].decode("utf-8")).encode("utf-8") + b"\n"
+            verb = b"a" if p == _NT_TYPE else iri(p)
+        elif p != predicate:
+            parts.append(part(verb, objects))
+            predicate, objects = p, []
+            verb = b"a" if p == _NT_TYPE else iri(p)
+        objects.append(obj(rest[:-2]))
+    if objects:
+        parts.append(part(verb, objects))
+        yield subject[1:-1], title + b" ;\n".join(parts) + b" .\n"
+
+
+def _lines_to_blocks(
+    lines: _Lines, namer: _Namer, blank_prefix: str = "", margin: str = ""
+) -> list[bytes]:
+    """The blocks `_TurtleBody(...).blocks()` gives for the same graph, each line after `margin`."""
+    ground, reference = _split_for_reference(lines)
+    keyed = _TurtleBody(canonical_triples(reference), namer, blank_prefix).keyed_blocks()
+    named = [
+        (str(root).encode("utf-8"), _indented(block, margin).encode("utf-8"))
+        for root, block in keyed
+        if isinstance(root, URIRef)
+    ]
+    blocks: list[bytes] = []
+    waiting = 0
+    for subject, block in _ground_blocks(sorted(ground, key=_turtle_key), namer, margin):
+        while waiting < len(named) and named[waiting][0] < subject:
+            blocks.append(named[waiting][1])
+            waiting += 1
+        blocks.append(block)
+    blocks.extend(block for _, block in named[waiting:])
+    blocks.extend(
+        _indented(block, margin).encode("utf-8")
+        for root, block in keyed
+        if not isinstance(root, URIRef)
     )
-    result = {"@context": context, "@graph": ordered}
-    return (json.dumps(result, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    return blocks
+
+
+def _lines_to_turtle(lines: _Lines, namespaces: Mapping[str, str] | None = None) -> bytes:
+    """What `to_turtle` writes for the same graph."""
+    namer = _Namer(prefixes() if namespaces is None else namespaces)
+    body = b"\n".join(_lines_to_blocks(lines, namer))
+    header = namer.header().encode("utf-8")
+    return header + (b"\n" if header and body else b"") + body
+
+
+def _lines_to_trig(
+    graphs: Mapping[URIRef, _Lines], namespaces: Mapping[str, str] | None = None
+) -> bytes:
+    """What `to_trig` writes for the same named graphs."""
+    namer = _Namer(prefixes() if namespaces is None else namespaces)
+    taken: set[str] = set()
+    sections = []
+    for name in sorted(graphs, key=str):
+        prefix = _graph_label_prefix(name, taken)
+        body = b"\n".join(_lines_to_blocks(graphs[name], namer, prefix, INDENT))
+        label = namer.iri(name).encode("utf-8")
+        sections.append(label + (b" {\n" + body + b"}\n" if body else b" { }\n"))
+    header = namer.header().encode("utf-8")
+    return header + (b"\n" if header and sections else b"") + b"\n".join(sections)
+
+
+# ---------------------------------------------------------------- JSON-LD, from lines
+
+
+class _JsonNames:
+    """IRIs as rdflib's JSON-LD writer compacts them with the curated context, and the values
+    and keys made of them (remembered: the same IRIs come back often)."""
+
+    def __init__(self) -> None:
+        from rdflib.plugins.shared.jsonld.context import Context
+
+        self._context = Context(context_document()["@context"])
+        self._values: dict[bytes, _JsonValue] = {}
+        self._types: dict[bytes, _JsonValue] = {}
+        self._symbols: dict[bytes, str] = {}
+        self._keys: dict[bytes, str] = {}
+
+    def compact(self, term: bytes) -> str:
+        """An IRI as an @id (`Context.shrink_iri`)."""
+        return self._context.shrink_iri(term[1:-1].decode("utf-8"))
+
+    def node_id(self, term: bytes) -> str:
+        """`compact`, JSON-encoded."""
+        return _json_string(self.compact(term))
+
+    def symbol(self, term: bytes) -> str:
+        """An IRI as a type or a datatype (`Context.to_symbol`)."""
+        found = self._symbols.get(term)
+        if found is None:
+            iri = term[1:-1].decode("utf-8")
+            found = self._symbols[term] = self._context.to_symbol(iri) or iri
+        return found
+
+    def key(self, predicate: bytes) -> str:
+        """A property as a key; rdf:type is @type (rdflib's `Converter.add_to_node`)."""
+        found = self._keys.get(predicate)
+        if found is None:
+            if predicate == _NT_TYPE:
+                found = "@type"
+            else:
+                found = self.symbol(predicate)
+                term = self._context.terms.get(found)
+                if term is not None and (term.type or term.container):
+                    found = predicate[1:-1].decode("utf-8")
+            self._keys[predicate] = found
+        return found
+
+    def iri_value(self, predicate: bytes, term: bytes) -> _JsonValue:
+        """An IRI object: a type name for rdf:type, else {"@id": …} ({"@list": []} for rdf:nil)."""
+        if predicate == _NT_TYPE:
+            found = self._types.get(term)
+            if found is None:
+                found = self._types[term] = _json_scalar(_json_string(self.symbol(term)))
+            return found
+        found = self._values.get(term)
+        if found is None:
+            member = '"@list": []' if term == _NT_NIL else '"@id": ' + self.node_id(term)
+            found = self._values[term] = _json_object(member, "")
+        return found
+
+
+# (what it is sorted by: its `json.dumps(sort_keys=True)`; as written at level 3; at level 4)
+_JsonValue = tuple[str, str, str]
+_json_string: Callable[[str], str] = (
+    json.encoder.encode_basestring
+)  # json.dumps(ensure_ascii=False)
+
+
+def _json_scalar(text: str) -> _JsonValue:
+    return text, text, text
+
+
+def _json_object(member: str, value: str) -> _JsonValue:
+    """{member} or {member, "@value": value}, as `json.dumps(indent=2)` writes it nested."""
+    if not value:
+        return (
+            "{" + member + "}",
+            "{\n        " + member + "\n      }",
+            "{\n          " + member + "\n        }",
+        )
+    return (
+        "{" + member + ', "@value": ' + value + "}",
+        "{\n        " + member + ',\n        "@value": ' + value + "\n      }",
+        "{\n          " + member + ',\n          "@value": ' + value + "\n        }",
+    )
+
+
+def _json_literal(term: bytes, names: _JsonNames) -> _JsonValue:
+    """A literal as rdflib's JSON-LD writer gives it: a JSON number or boolean for xsd:integer,
+    xsd:boolean and xsd:double, a string for a plain literal, else an object."""
+    close = term.rindex(b'"')
+    lexical = term[1:close].decode("utf-8")
+    if "\\" in lexical:
+        lexical = unescape_ntriples(lexical)
+    suffix = term[close + 1 :]
+    if suffix[:2] == b"^^":
+        datatype = suffix[3:-1].decode("utf-8")
+        if datatype in _NATIVE_JSON:
+            if datatype == _XSD_INTEGER and _CANONICAL_INTEGER.fullmatch(lexical):
+                return _json_scalar(lexical)
+            native = Literal(lexical, datatype=URIRef(datatype)).toPython()
+            return _json_scalar(json.dumps(native, ensure_ascii=False))
+        kind = _json_string(names.symbol(suffix[2:]))
+        return _json_object('"@type": ' + kind, _json_string(lexical))
+    if suffix[:1] == b"@":
+        language = _json_string(suffix[1:].decode("utf-8"))
+        return _json_object('"@language": ' + language, _json_string(lexical))
+    return _json_scalar(_json_string(lexical))
+
+
+def _ground_node(lines: list[bytes], names: _JsonNames) -> str:
+    """The node object of one subject's ground lines, as `_json_pretty(node, "    ")` writes it
+    inside the document (its members at level 3): values sorted, keys sorted."""
+    by_predicate: dict[bytes, list[_JsonValue]] = {}
+    for line in lines:
+        _, predicate, rest = line.split(b" ", 2)
+        term = rest[:-2]
+        iri = term[:1] == b"<"
+        value = names.iri_value(predicate, term) if iri else _json_literal(term, names)
+        found = by_predicate.get(predicate)
+        if found is None:
+            by_predicate[predicate] = [value]
+        else:
+            found.append(value)
+    members: dict[str, list[_JsonValue]] = {"@id": []}
+    for predicate, values in by_predicate.items():
+        members.setdefault(names.key(predicate), []).extend(values)
+    subject = lines[0][: lines[0].index(b" ")]
+    entries = []
+    for key in sorted(members):
+        values = members[key]
+        if key == "@id":
+            entries.append('      "@id": ' + names.node_id(subject))
+        elif len(values) == 1:
+            entries.append("      " + _json_string(key) + ": " + values[0][1])
+        else:
+            values.sort()
+            items = ",\n        ".join(value[2] for value in values)
+            entries.append("      " + _json_string(key) + ": [\n        " + items + "\n      ]")
+    return "{\n" + ",\n".join(entries) + "\n    }"
+
+
+def _lines_to_jsonld(lines: _Lines) -> Iterator[bytes]:
+    """What `to_jsonld` writes for the same graph, in chunks."""
+    ground, reference = _split_for_reference(lines)
+    names = _JsonNames()
+    nodes: list[tuple[str, int, int]] = []  # @id, then where the lines are (or -1, index)
+    start = 0
+    while start < len(ground):
+        end = _subject_end(ground, start)
+        nodes.append((names.compact(ground[start][: ground[start].index(b" ")]), start, end))
+        start = end
+    others = _jsonld_nodes(reference) if len(reference) else []
+    nodes.extend((str(node.get("@id", "")), -1, index) for index, node in enumerate(others))
+    nodes.sort()
+
+    def texts() -> Iterator[str]:
+        for _, first, last in nodes:
+            if first < 0:
+                yield _json_pretty(others[last], "    ")
+            else:
+                yield _ground_node(ground[first:last], names)
+
+    yield from _jsonld_document(texts())
