@@ -396,6 +396,24 @@ def test_awkward_literals_round_trip_in_every_writer(text: str) -> None:
     assert b"".join(export_module._lines_to_jsonld(lines)) == to_jsonld(graph)
 
 
+def test_jsonld_keeps_the_values_python_holds_false() -> None:
+    # rdflib's converter replaced a first value that is false in Python ("", 0, false) with
+    # the next value of the same property: the dump lost it.
+    # Which value came first depended on hashing: many properties make the loss certain.
+    graph = Graph()
+    subject = URIRef("https://example.org/ns#s")
+    pairs = [(Literal(""), Literal("x")), (Literal(0), Literal(7)), (Literal(False), Literal(True))]
+    pairs.append((Literal(0.0), Literal(1.5)))
+    for index in range(12):
+        for falsy, truthy in pairs:
+            predicate = URIRef(f"https://example.org/ns#p{index}-{truthy}")
+            graph.add((subject, predicate, falsy))
+            graph.add((subject, predicate, truthy))
+    parsed = Graph().parse(data=to_jsonld(graph), format="json-ld")
+    assert isomorphic(parsed, graph)
+    assert b"".join(export_module._lines_to_jsonld(_lines(graph))) == to_jsonld(graph)
+
+
 def test_stdout_export_at_scale_is_what_the_file_holds(
     project: Project, store_with_atlas: Path, tmp_path: Path
 ) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from itertools import compress, islice
+from operator import ne
 from pathlib import Path
 from typing import Any
 
@@ -878,26 +880,26 @@ def _lines_of(payload: bytes) -> _Lines:
         end = payload.find(b"\n", found)
         return payload[start : end if end >= 0 else len(payload)]
 
-    for found in _occurrences(payload, _BLANK):
-        special.add(line_at(found))
-    for found in _occurrences(payload, b"\\"):  # one scan for every escape
+    # Searches for one byte (memchr) are many times faster than for two.
+    for found in _occurrences(payload, b"_"):
+        if payload.startswith(_BLANK, found):
+            special.add(line_at(found))
+    for found in _occurrences(payload, b"\\"):
         if payload.startswith(_ESCAPES_NOT_QUOTED, found):
             special.add(line_at(found))
     lines = payload.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
-    lines.sort()
     if not lines:
         return _Lines([], Graph(bind_namespaces="none"))
-    following = lines[1:]
-    following.append(b"")
-    if special:
-        ground = [a for a, b in zip(lines, following, strict=True) if a != b and a not in special]
-        others = parse_ntriples(b"\n".join(sorted(special)))
-    else:
-        ground = [a for a, b in zip(lines, following, strict=True) if a != b]
-        others = Graph(bind_namespaces="none")
-    return _Lines(ground, others)
+    lines.sort()
+    unique = list(compress(lines, map(ne, lines, islice(lines, 1, None))))  # all but the last
+    unique.append(lines[-1])
+    del lines
+    if not special:
+        return _Lines(unique, Graph(bind_namespaces="none"))
+    ground = [line for line in unique if line not in special]
+    return _Lines(ground, parse_ntriples(b"\n".join(sorted(special))))
 
 
 def _nt_line(triple: Triple) -> bytes:
