@@ -60,19 +60,29 @@ TARGETS = {
 }
 
 
+COMMAND_LIMIT = 600.0
+
+
 def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall time of one fresh process, and its peak RSS in MB (via GNU time)."""
+    """Wall time of one fresh process, and its peak RSS in MB (via GNU time).
+
+    A process still running after COMMAND_LIMIT seconds is stopped and counted at the limit.
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
-        done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                timeout=COMMAND_LIMIT,
+            )
+        except subprocess.TimeoutExpired:
+            return COMMAND_LIMIT, 0
         elapsed = time.perf_counter() - start
         peak = int(rss.read().strip().splitlines()[-1] or 0) // 1024
     if done.returncode not in (0, 1):
