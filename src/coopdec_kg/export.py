@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
-from itertools import compress, islice
+from itertools import chain, compress, islice
 from operator import ne
 from pathlib import Path
 from typing import Any
@@ -203,10 +203,16 @@ def _read_lines(
     del read
     data = _union(parts)
     del parts
-    content = _union([ontology, data])
 
     def statistics(uri_space: str) -> VoidStatistics:
-        return void_statistics_of_lines(content.ground, _nt_terms(content.others), uri_space)
+        # ontology + data, counted without merging their lines into one list (the order of
+        # the lines does not matter to the counts)
+        ontology_only = [line for line in ontology.ground if not _holds(data.ground, line)]
+        others = Graph(bind_namespaces="none")
+        for triple in (*ontology.others, *data.others):
+            others.add(triple)
+        lines = chain(data.ground, ontology_only)
+        return void_statistics_of_lines(lines, _nt_terms(others), uri_space)
 
     coverage = temporal_coverage_of_literals(literals)
     description = describe_content(standards, coverage, countries, statistics, modified)
@@ -869,6 +875,11 @@ def _occurrences(text: bytes, needle: bytes) -> Iterator[int]:
     while position >= 0:
         yield position
         position = text.find(needle, position + 1)
+
+
+def _holds(ordered: list[bytes], line: bytes) -> bool:
+    at = bisect_left(ordered, line)
+    return at < len(ordered) and ordered[at] == line
 
 
 def _lines_of(payload: bytes) -> _Lines:
