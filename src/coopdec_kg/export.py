@@ -6,6 +6,11 @@ prefixes are declared. JSON-LD uses the curated context shipped with the package
 ontology, the data and the metadata in separate named graphs. Files are written atomically: a
 temporary file in the destination folder, fsync, then os.replace, so an error never leaves a
 truncated dump behind.
+
+A dump holds what queries see: the ontology, the data and the extra files the persistent store
+was built with (`build --extra`, e.g. a national atlas). At that scale the writers work on
+N-Triples lines that pyoxigraph parses, not on an rdflib graph, and give the same bytes (see
+"at scale" below); small content keeps the rdflib path.
 """
 
 from __future__ import annotations
