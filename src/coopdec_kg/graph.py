@@ -84,18 +84,15 @@ RDFLIB_FORMAT_BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tri
 
 def load_graph_with(project: Project, extra: Sequence[Path]) -> Graph:
     """Ontology, data and extra trusted files (e.g. a synthetic atlas): the rdflib reference."""
-    graph = load_graph(project)
-    for path in extra:
-        try:
-            graph.parse(path, format=RDFLIB_FORMAT_BY_SUFFIX.get(path.suffix, "turtle"))
-        except Exception as error:  # rdflib raises many unrelated types for bad syntax
-            raise RdfSyntaxError(path, str(error)) from error
-    return graph
+    return _parse_extra(load_graph(project), extra)
 
 
 def load_data_with(project: Project, extra: Sequence[Path]) -> Graph:
     """The data and the extra trusted files, without the ontology (what a dump calls data)."""
-    graph = load_data(project)
+    return _parse_extra(load_data(project), extra)
+
+
+def _parse_extra(graph: Graph, extra: Sequence[Path]) -> Graph:
     for path in extra:
         try:
             graph.parse(path, format=RDFLIB_FORMAT_BY_SUFFIX.get(path.suffix, "turtle"))
