@@ -37,6 +37,7 @@ from rdflib.term import Node
 
 from coopdec_kg.errors import ExportError
 from coopdec_kg.graph import (
+    NT_ESCAPES,
     load_data,
     load_data_with,
     load_ontology,
@@ -358,15 +359,6 @@ _BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 _LANGUAGE = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _TO_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
 _SHORT_FORMS = {
     XSD.integer: re.compile(r"[+-]?[0-9]+"),
     XSD.decimal: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
@@ -377,7 +369,7 @@ _SHORT_FORMS = {
 
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
-    return _ESCAPES.get(char) or f"\\u{ord(char):04X}"
+    return NT_ESCAPES.get(char) or f"\\u{ord(char):04X}"
 
 
 def _quoted(text: str) -> str:

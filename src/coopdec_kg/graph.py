@@ -115,7 +115,7 @@ _TYPED_LITERAL = re.compile(rb'"([^"\\\n]*(?:\\.[^"\\\n]*)*)"\^\^<([^>\n]*)> \.$
 _NT_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _NT_SIMPLE_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
 _NT_TO_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f\ufffe\uffff]')
-_NT_ESCAPES = {
+NT_ESCAPES = {  # what N-Triples and Turtle strings escape with a short form
     "\\": "\\\\",
     '"': '\\"',
     "\n": "\\n",
@@ -143,7 +143,7 @@ def _escape_ntriples(text: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         char = match.group()
-        return _NT_ESCAPES.get(char) or f"\\u{ord(char):04X}"
+        return NT_ESCAPES.get(char) or f"\\u{ord(char):04X}"
 
     return _NT_TO_ESCAPE.sub(replace, text)
 
