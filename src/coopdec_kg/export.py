@@ -316,11 +316,11 @@ def write_atomic(path: Path, payload: bytes | Iterable[bytes]) -> int:
         with suppress(OSError):
             os.unlink(temporary)
         raise
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
     return size
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename durable (best effort: not every platform can open a folder)."""
     with suppress(OSError):
         descriptor = os.open(folder, os.O_RDONLY)

@@ -27,7 +27,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from coopdec_kg.errors import ContentError
-from coopdec_kg.export import to_turtle
+from coopdec_kg.export import sync_folder, to_turtle
 from coopdec_kg.graph import DEFAULT_MAX_BYTES, Submission, reparse_turtle
 from coopdec_kg.project import Project
 from coopdec_kg.validation import ValidationReport, Validator, parse_all
@@ -137,25 +137,15 @@ def write_batch(folder: Path, batch: Sequence[tuple[Path, bytes]]) -> None:
         for temporary, _ in temporaries:
             with suppress(OSError):
                 temporary.unlink()
-        _sync(folder)
+        sync_folder(folder)
         raise
-    _sync(folder)
+    sync_folder(folder)
 
 
 def _file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-def _sync(folder: Path) -> None:
-    """Make the renames durable (best effort: not every platform can open a folder)."""
-    with suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 @contextmanager
