@@ -136,7 +136,7 @@ t = time.perf_counter()
 validate(graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
 print(time.perf_counter() - t)
 """
-VALIDATION_LIMIT = 300.0
+VALIDATION_LIMIT = 180.0
 
 
 def baseline_validation(atlas: Path, submission: Path | None, env: dict[str, str]) -> float:
