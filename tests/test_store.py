@@ -85,9 +85,12 @@ def test_a_crash_during_a_build_leaves_the_previous_store_trusted(
     monkeypatch.setattr(pyoxigraph.Store, "optimize", crash)
     with pytest.raises(OSError, match="disk full"):
         store.build(content, (), location)
-    assert not list(location.glob("build-*")), "no half-built store is left behind"
     assert (location / good.fingerprint).is_dir()
     assert '"fingerprint": "' + good.fingerprint in (location / store.POINTER).read_text()
+    monkeypatch.undo()
+    rebuilt = store.build(content, (), location)
+    assert not list(location.glob("build-*")), "the next build clears what a crash left"
+    assert rebuilt.fingerprint != good.fingerprint
 
 
 def test_extra_files_are_kept_by_later_opens(content: Project, tmp_path: Path) -> None:

@@ -85,8 +85,15 @@ def _read_pointer(location: Path) -> dict[str, object] | None:
     return pointer
 
 
-def _write_pointer(location: Path, fingerprint_: str, files: Sequence[Path]) -> None:
-    text = json.dumps({"fingerprint": fingerprint_, "files": [str(p) for p in files]}, indent=2)
+def _write_pointer(
+    location: Path, fingerprint_: str, files: Sequence[Path], extra: Sequence[Path]
+) -> None:
+    record = {
+        "fingerprint": fingerprint_,
+        "files": [str(p) for p in files],
+        "extra": [str(p) for p in extra],
+    }
+    text = json.dumps(record, indent=2)
     handle, temp = tempfile.mkstemp(dir=location, prefix=".current-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
@@ -98,11 +105,10 @@ def _write_pointer(location: Path, fingerprint_: str, files: Sequence[Path]) -> 
 def recorded_extra_files(project: Project, location: Path) -> tuple[Path, ...]:
     """The extra files the current store was built with, so later commands keep them."""
     pointer = _read_pointer(location)
-    names = pointer.get("files") if pointer is not None else None
+    names = pointer.get("extra") if pointer is not None else None
     if not isinstance(names, list):
         return ()
-    own = {str(p) for p in source_files(project)}
-    return tuple(Path(str(name)) for name in names if str(name) not in own)
+    return tuple(Path(str(name)) for name in names)
 
 
 def _bulk_load(directory: Path, files: Sequence[Path]) -> None:
@@ -141,7 +147,7 @@ def build(project: Project, extra: Sequence[Path] = (), location: Path | None = 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _write_pointer(location, key, files)
+    _write_pointer(location, key, files, files[len(files) - len(extra) :])
     for old in location.iterdir():
         if old.is_dir() and old.name != key and not old.name.startswith("build-"):
             shutil.rmtree(old, ignore_errors=True)
