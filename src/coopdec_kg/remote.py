@@ -416,14 +416,15 @@ def push_project(
     append: bool = False,
     timeout: float | None = None,
 ) -> Pushed:
-    """Send what `export` dumps (ontology, data, dataset metadata) to a graph store.
+    """Send what `export` dumps (ontology, data, the store's extra files, dataset metadata) to a
+    graph store.
 
     N-Triples: one triple a line, nothing a server must resolve (no prefixes, no base), so the
     line count is the triple count. The URL and graph are checked before the content is read.
     """
-    from coopdec_kg.export import FORMATS, collect, serialize
+    from coopdec_kg.export import export
 
     store_url(endpoint, graph)
-    payload = serialize(collect(project), FORMATS["ntriples"])
+    payload = export(project, "ntriples")
     push(endpoint, payload, graph, replace=not append, timeout=timeout)
     return Pushed(endpoint, graph, payload.count(b"\n"), replaced=not append)
