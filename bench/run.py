@@ -49,6 +49,8 @@ QUERIES: dict[str, list[str]] = {
     "specialisation": [],
 }
 EXPORT_FORMATS = {"ntriples": "nt", "turtle": "ttl", "jsonld": "jsonld", "trig": "trig"}
+# name, coopdec-kg seconds, rdflib baseline seconds, peak RSS (MB), baseline stopped at a limit
+Row = tuple[str, float, float | None, int, bool]
 TARGETS = {
     "build": 6.0,
     "query": 1.0,
@@ -107,15 +109,32 @@ project = Project.at(Path(root))
 graph = load_graph_with(project, [Path(atlas)])
 out = {"parse": time.perf_counter() - t0, "triples": len(graph), "queries": {}, "exports": {}}
 params = json.loads(names.pop(0))
+limit = float(names.pop(0))
+import signal
+class Late(Exception):
+    pass
+def late(*_):
+    raise Late
+signal.signal(signal.SIGALRM, late)
+def measure(work):
+    # Each step gets `limit` seconds; a step still running is stopped and counted at the limit.
+    t = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        work()
+    except Late:
+        return limit
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return time.perf_counter() - t
 for name in names:
     query = find_query(project, name)
-    t = time.perf_counter(); run(graph, query, params.get(name, {}))
-    out["queries"][name] = time.perf_counter() - t
+    out["queries"][name] = measure(lambda: run(graph, query, params.get(name, {})))
 for fmt in ("nt", "turtle", "json-ld", "trig"):
-    t = time.perf_counter(); graph.serialize(format=fmt, encoding="utf-8")
-    out["exports"][fmt] = time.perf_counter() - t
+    out["exports"][fmt] = measure(lambda: graph.serialize(format=fmt, encoding="utf-8"))
 print(json.dumps(out))
 """
+STEP_LIMIT = 30.0
 
 # pySHACL on the whole rdflib graph (the naive path), alone in its process: it may not finish
 # within the time limit, in which case the figure is reported as a lower bound.
@@ -136,7 +155,7 @@ t = time.perf_counter()
 validate(graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
 print(time.perf_counter() - t)
 """
-VALIDATION_LIMIT = 180.0
+VALIDATION_LIMIT = 120.0
 
 
 def baseline_validation(atlas: Path, submission: Path | None, env: dict[str, str]) -> float:
@@ -191,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="coopdec-bench-"))
     env = dict(os.environ, COOPDEC_KG_STORE=str(work / "store"), COOPDEC_KG_ROOT=str(REPO))
-    rows: list[tuple[str, float, float | None, int]] = []
+    rows: list[Row] = []
     try:
         subprocess.run(
             [*CLI, "synth", "-o", str(work), "--scale", str(options.scale), "--seed", "1"],
@@ -216,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     str(atlas),
                     str(submission),
                     json.dumps(params),
+                    str(STEP_LIMIT),
                     *QUERIES,
                 ],
                 env=env,
@@ -230,33 +250,33 @@ def main(argv: Sequence[str] | None = None) -> None:
         parse = float(baseline.get("parse", 0.0)) or None  # type: ignore[arg-type]
 
         seconds, peak = median_of([*CLI, "build", "--extra", str(atlas)], env, options.repeats)
-        rows.append(("build", seconds, parse, peak))
+        rows.append(("build", seconds, parse, peak, False))
         for name, args in QUERIES.items():
             seconds, peak = median_of(
                 [*CLI, "query", name, *args, "--format", "csv"], env, options.repeats
             )
-            reference = None
-            if parse is not None:
-                reference = parse + baseline["queries"][name]  # type: ignore[index]
-            rows.append((f"query {name}", seconds, reference, peak))
+            step = float(baseline["queries"][name]) if parse else 0.0  # type: ignore[index]
+            reference = parse + step if parse else None
+            rows.append((f"query {name}", seconds, reference, peak, step >= STEP_LIMIT))
         seconds, peak = median_of([*CLI, "validate", str(submission)], env, options.repeats)
-        reference = None if parse is None else parse + baseline["validate-submission"]  # type: ignore[operator]
-        rows.append(("validate-submission", seconds, reference, peak))
+        step = float(baseline["validate-submission"]) if parse else 0.0  # type: ignore[arg-type]
+        reference = parse + step if parse else None
+        rows.append(("validate-submission", seconds, reference, peak, step >= VALIDATION_LIMIT))
         seconds, peak = median_of([*CLI, "validate", "--all"], env, 1)
-        reference = None if parse is None else parse + baseline["validate-full"]  # type: ignore[operator]
-        rows.append(("validate-full", seconds, reference, peak))
+        step = float(baseline["validate-full"]) if parse else 0.0  # type: ignore[arg-type]
+        reference = parse + step if parse else None
+        rows.append(("validate-full", seconds, reference, peak, step >= VALIDATION_LIMIT))
         rdflib_names = {"ntriples": "nt", "turtle": "turtle", "jsonld": "json-ld", "trig": "trig"}
         for fmt, suffix in EXPORT_FORMATS.items():
             target = work / f"export.{suffix}"
             seconds, peak = median_of(
                 [*CLI, "export", "--format", fmt, "-o", str(target)], env, options.repeats
             )
-            reference = None
-            if parse is not None:
-                reference = parse + baseline["exports"][rdflib_names[fmt]]  # type: ignore[index]
-            rows.append((f"export-{fmt}", seconds, reference, peak))
+            step = float(baseline["exports"][rdflib_names[fmt]]) if parse else 0.0  # type: ignore[index]
+            reference = parse + step if parse else None
+            rows.append((f"export-{fmt}", seconds, reference, peak, step >= STEP_LIMIT))
         seconds, peak = median_of([*CLI, "--help"], env, max(options.repeats, 5))
-        rows.append(("help", seconds, None, peak))
+        rows.append(("help", seconds, None, peak, False))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -271,7 +291,7 @@ def target_for(name: str) -> float | None:
 
 
 def render(
-    rows: list[tuple[str, float, float | None, int]],
+    rows: list[Row],
     options: argparse.Namespace,
     baseline: dict[str, object],
 ) -> str:
@@ -288,12 +308,8 @@ def render(
         "| peak RSS (MB) |",
         "| --- | ---: | ---: | ---: | ---: | :---: | ---: |",
     ]
-    for name, seconds, reference, peak in rows:
-        bound = (
-            ">"
-            if name.startswith("validate") and reference and reference >= VALIDATION_LIMIT
-            else ""
-        )
+    for name, seconds, reference, peak, bounded in rows:
+        bound = ">" if bounded else ""
         ratio = f"{bound}{reference / seconds:.1f}×" if reference else "–"
         target = target_for(name)
         met = "–" if target is None else ("yes" if seconds <= target else "**no**")
@@ -306,8 +322,9 @@ def render(
         "",
         "The rdflib baseline's end-to-end figure is its parse of the same files "
         f"({float(baseline.get('parse', 0.0)):.1f} s, measured once) plus the work itself. "  # type: ignore[arg-type]
-        "A baseline validation figure with `>` ran past the "
-        f"{VALIDATION_LIMIT:.0f} s limit and was stopped. "
+        "A baseline figure with `>` ran past its limit and was stopped there (each rdflib query "
+        f"or export {STEP_LIMIT:.0f} s, each pySHACL run {VALIDATION_LIMIT:.0f} s): "
+        "the real ratio is larger. "
         "Targets from issue 6: each required query ≤ 1 s and ≥ 10× faster than rdflib; "
         "peak memory of a query ≤ 1.5 GB.",
         "",
