@@ -63,6 +63,17 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node, Variable
 
 from coopdec_kg.errors import ContentError
+from coopdec_kg.sparql_text import (
+    Token,
+    closing_bracket,
+    is_symbol,
+    keyword,
+    opening_bracket,
+    significant,
+    tokenize,
+    untokenize,
+)
+from coopdec_kg.store import Answer, select
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -88,23 +99,6 @@ class Result:
 
 # ---------------------------------------------------------------- SPARQL text
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-    |(?P<comment>\#[^\n]*)
-    |(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-        |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-    |(?P<pname>(?:[A-Za-z\u00C0-\uFFFF](?:[\w\-.\u00B7\u00C0-\uFFFF]*[\w\-\u00B7\u00C0-\uFFFF])?)?
-        :(?:[\w\-:%\u00B7\u00C0-\uFFFF]|\\[^\s]|\.(?=[\w\-:%\u00B7\u00C0-\uFFFF]))*)
-    |(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    |(?P<number>\d+\.\d*[eE][+-]?\d+|\.\d+[eE][+-]?\d+|\d+[eE][+-]?\d+|\d*\.\d+|\d+)
-    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-    |(?P<punct>\^\^|&&|\|\||<=|>=|!=|[{}()\[\].,;*+?/|^!=<>\-])
-    """,
-    re.VERBOSE,
-)
 _PATH_TOKENS = {"|", "/", "^", "!", "(", ")", "?", "*", "+"}
 # What a SPARQL constraint may not contain (SHACL 5.3.1, as pySHACL checks), and what no query
 # of the shapes may do here (read other graphs or the network).
@@ -113,74 +107,7 @@ _FORBIDDEN_IN_TARGETS = frozenset({"SERVICE", "GRAPH", "FROM"})
 _DEFAULT_PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
 
 
-@dataclass
-class _Token:
-    kind: str
-    text: str
-
-
-def _tokens(text: str, where: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            raise ContentError(f"{where}: cannot read the SPARQL query at «{text[position:][:30]}»")
-        kind = match.lastgroup or "punct"
-        tokens.append(_Token(kind, match.group()))
-        position = match.end()
-    return tokens
-
-
-def _render(tokens: Sequence[_Token]) -> str:
-    return "".join(token.text for token in tokens)
-
-
-def _significant(tokens: Sequence[_Token]) -> list[int]:
-    return [i for i, token in enumerate(tokens) if token.kind not in ("ws", "comment")]
-
-
-def _is(token: _Token, *texts: str) -> bool:
-    return token.kind in ("punct", "name") and token.text in texts
-
-
-def _keyword(token: _Token) -> str:
-    return token.text.upper() if token.kind == "name" else ""
-
-
-def _matching(tokens: Sequence[_Token], sig: Sequence[int], at: int, where: str) -> int:
-    """Position in `sig` of the bracket closing the one at position `at`."""
-    opening = tokens[sig[at]].text
-    closing = {"(": ")", "{": "}", "[": "]"}[opening]
-    depth = 0
-    for position in range(at, len(sig)):
-        text = tokens[sig[position]].text if tokens[sig[position]].kind == "punct" else ""
-        if text == opening:
-            depth += 1
-        elif text == closing:
-            depth -= 1
-            if depth == 0:
-                return position
-    raise ContentError(f"{where}: unbalanced {opening!r} in the SPARQL query")
-
-
-def _opening(tokens: Sequence[_Token], sig: Sequence[int], at: int, where: str) -> int:
-    """Position in `sig` of the bracket opening the one closing at position `at`."""
-    closing = tokens[sig[at]].text
-    opening = {")": "(", "}": "{", "]": "["}[closing]
-    depth = 0
-    for position in range(at, -1, -1):
-        text = tokens[sig[position]].text if tokens[sig[position]].kind == "punct" else ""
-        if text == closing:
-            depth += 1
-        elif text == opening:
-            depth -= 1
-            if depth == 0:
-                return position
-    raise ContentError(f"{where}: unbalanced {closing!r} in the SPARQL query")
-
-
-def _expand_prefixes(tokens: list[_Token], prefixes: Mapping[str, str], where: str) -> None:
+def _expand_prefixes(tokens: list[Token], prefixes: Mapping[str, str], where: str) -> None:
     """Prefixed names written as full IRIs, so queries combine without PREFIX clashes."""
     for token in tokens:
         if token.kind == "pname":
@@ -192,76 +119,76 @@ def _expand_prefixes(tokens: list[_Token], prefixes: Mapping[str, str], where: s
             token.kind, token.text = "iri", f"<{namespace}{local}>"
 
 
-def _check_keywords(tokens: Sequence[_Token], forbidden: frozenset[str], where: str) -> None:
+def _check_keywords(tokens: Sequence[Token], forbidden: frozenset[str], where: str) -> None:
     for token in tokens:
-        if _keyword(token) in forbidden:
+        if keyword(token) in forbidden:
             raise ContentError(f"{where}: {token.text.upper()} is not allowed in this query")
         if token.kind == "var" and token.text[1:].startswith("__"):
             raise ContentError(f"{where}: variables named ?__… are reserved")
 
 
-def _substitute(tokens: list[_Token], values: Mapping[str, str], where: str) -> None:
+def _substitute(tokens: list[Token], values: Mapping[str, str], where: str) -> None:
     """Pre-bound variables replaced by their value (SHACL's pre-binding, as text)."""
-    sig = _significant(tokens)
+    sig = significant(tokens)
     for position, index in enumerate(sig):
         token = tokens[index]
         if token.kind == "var" and token.text[1:] in values:
             before = tokens[sig[position - 1]] if position else None
-            if before is not None and (_keyword(before) in ("SELECT", "AS", "DISTINCT")):
+            if before is not None and (keyword(before) in ("SELECT", "AS", "DISTINCT")):
                 raise ContentError(f"{where}: the pre-bound {token.text} cannot be projected")
             token.kind, token.text = "raw", values[token.text[1:]]
 
 
-def _is_path_primary_end(tokens: Sequence[_Token], sig: Sequence[int], at: int, where: str) -> bool:
+def _is_path_primary_end(tokens: Sequence[Token], sig: Sequence[int], at: int, where: str) -> bool:
     token = tokens[sig[at]]
     if token.kind == "iri" or (token.kind == "name" and token.text == "a"):
         return True
-    if _is(token, ")"):
-        start = _opening(tokens, sig, at, where)
+    if is_symbol(token, ")"):
+        start = opening_bracket(tokens, sig, at, where)
         inner = [tokens[sig[p]] for p in range(start + 1, at)]
         return bool(inner) and all(
-            t.kind == "iri" or (t.kind == "name" and t.text == "a") or _is(t, *_PATH_TOKENS)
+            t.kind == "iri" or (t.kind == "name" and t.text == "a") or is_symbol(t, *_PATH_TOKENS)
             for t in inner
         )
     return False
 
 
-def _element_back(tokens: Sequence[_Token], sig: Sequence[int], end: int, where: str) -> int:
+def _element_back(tokens: Sequence[Token], sig: Sequence[int], end: int, where: str) -> int:
     """Start (position in `sig`) of the path element ending at `end`."""
     position = end
-    if _is(tokens[sig[position]], "?", "*", "+"):
+    if is_symbol(tokens[sig[position]], "?", "*", "+"):
         position -= 1
     if position < 0 or not _is_path_primary_end(tokens, sig, position, where):
         return -1
-    if _is(tokens[sig[position]], ")"):
-        position = _opening(tokens, sig, position, where)
-    if position > 0 and _is(tokens[sig[position - 1]], "^", "!"):
+    if is_symbol(tokens[sig[position]], ")"):
+        position = opening_bracket(tokens, sig, position, where)
+    if position > 0 and is_symbol(tokens[sig[position - 1]], "^", "!"):
         position -= 1
     return position
 
 
-def _element_forward(tokens: Sequence[_Token], sig: Sequence[int], start: int, where: str) -> int:
+def _element_forward(tokens: Sequence[Token], sig: Sequence[int], start: int, where: str) -> int:
     """End (position in `sig`) of the path element starting at `start`, or -1."""
     position = start
-    if _is(tokens[sig[position]], "^", "!"):
+    if is_symbol(tokens[sig[position]], "^", "!"):
         position += 1
     if position >= len(sig):
         return -1
     token = tokens[sig[position]]
-    if _is(token, "("):
-        position = _matching(tokens, sig, position, where)
+    if is_symbol(token, "("):
+        position = closing_bracket(tokens, sig, position, where)
     elif not (token.kind == "iri" or (token.kind == "name" and token.text == "a")):
         return -1
-    if position + 1 < len(sig) and _is(tokens[sig[position + 1]], "?", "*", "+"):
+    if position + 1 < len(sig) and is_symbol(tokens[sig[position + 1]], "?", "*", "+"):
         position += 1
     return position
 
 
-def _rewrite_one_star(tokens: list[_Token], where: str) -> bool:
+def _rewrite_one_star(tokens: list[Token], where: str) -> bool:
     """Rewrite the first `s/e*` sequence as `(s|s/e+)` (exact); False when none is left."""
-    sig = _significant(tokens)
+    sig = significant(tokens)
     for position, index in enumerate(sig):
-        if not _is(tokens[index], "*") or position == 0:
+        if not is_symbol(tokens[index], "*") or position == 0:
             continue
         if not _is_path_primary_end(tokens, sig, position - 1, where):
             continue
@@ -269,14 +196,14 @@ def _rewrite_one_star(tokens: list[_Token], where: str) -> bool:
         if start < 0:
             continue
         elements = [(start, position)]
-        while elements[0][0] > 1 and _is(tokens[sig[elements[0][0] - 1]], "/"):
+        while elements[0][0] > 1 and is_symbol(tokens[sig[elements[0][0] - 1]], "/"):
             end = elements[0][0] - 2
             begin = _element_back(tokens, sig, end, where)
             if begin < 0:
                 break
             elements.insert(0, (begin, end))
         star = len(elements) - 1
-        while elements[-1][1] + 2 < len(sig) and _is(tokens[sig[elements[-1][1] + 1]], "/"):
+        while elements[-1][1] + 2 < len(sig) and is_symbol(tokens[sig[elements[-1][1] + 1]], "/"):
             begin = elements[-1][1] + 2
             end = _element_forward(tokens, sig, begin, where)
             if end < 0:
@@ -284,10 +211,10 @@ def _rewrite_one_star(tokens: list[_Token], where: str) -> bool:
             elements.append((begin, end))
         if len(elements) == 1:
             continue
-        texts = [_render(tokens[sig[a] : sig[b] + 1]) for a, b in elements]
+        texts = [untokenize(tokens[sig[a] : sig[b] + 1]) for a, b in elements]
         plus = [*texts[:star], texts[star][:-1] + "+", *texts[star + 1 :]]
         without = texts[:star] + texts[star + 1 :]
-        replacement = _Token("raw", f"(({'/'.join(without)})|({'/'.join(plus)}))")
+        replacement = Token("raw", f"(({'/'.join(without)})|({'/'.join(plus)}))")
         first, last = sig[elements[0][0]], sig[elements[-1][1]]
         tokens[first : last + 1] = [replacement]
         return True
@@ -296,10 +223,10 @@ def _rewrite_one_star(tokens: list[_Token], where: str) -> bool:
 
 def _rewrite_star_paths(text: str, where: str) -> str:
     for _ in range(100):
-        tokens = _tokens(text, where)
+        tokens = tokenize(text, where)
         if not _rewrite_one_star(tokens, where):
             return text
-        text = _render(tokens)
+        text = untokenize(tokens)
     raise ContentError(f"{where}: too many property paths to rewrite")
 
 
@@ -311,21 +238,23 @@ class _SubSelect:
     mentions_this: bool
 
 
-def _sub_selects(tokens: Sequence[_Token], where: str) -> list[_SubSelect]:
-    sig = _significant(tokens)
+def _sub_selects(tokens: Sequence[Token], where: str) -> list[_SubSelect]:
+    sig = significant(tokens)
     found: list[_SubSelect] = []
     depth = 0
     for position, index in enumerate(sig):
         token = tokens[index]
-        if _is(token, "{"):
+        if is_symbol(token, "{"):
             depth += 1
-        elif _is(token, "}"):
+        elif is_symbol(token, "}"):
             depth -= 1
-        elif _keyword(token) == "SELECT" and depth > 0:
-            brace = next((p for p in range(position, len(sig)) if _is(tokens[sig[p]], "{")), None)
+        elif keyword(token) == "SELECT" and depth > 0:
+            brace = next(
+                (p for p in range(position, len(sig)) if is_symbol(tokens[sig[p]], "{")), None
+            )
             if brace is None:
                 raise ContentError(f"{where}: a nested SELECT without a WHERE group")
-            end = _matching(tokens, sig, brace, where)
+            end = closing_bracket(tokens, sig, brace, where)
             mentions = any(
                 tokens[sig[p]].kind == "var" and tokens[sig[p]].text[1:] == "this"
                 for p in range(brace, end)
@@ -334,45 +263,45 @@ def _sub_selects(tokens: Sequence[_Token], where: str) -> list[_SubSelect]:
     return found
 
 
-def _inject(tokens: Sequence[_Token], pattern: str, where: str) -> str:
+def _inject(tokens: Sequence[Token], pattern: str, where: str) -> str:
     """The query with `pattern` opening every nested SELECT that mentions $this."""
     copy = list(tokens)
     for sub in reversed(_sub_selects(copy, where)):
         if sub.mentions_this:
-            copy.insert(sub.brace + 1, _Token("raw", f" {pattern} "))
-    return _render(copy)
+            copy.insert(sub.brace + 1, Token("raw", f" {pattern} "))
+    return untokenize(copy)
 
 
-def _exists_bodies_select(tokens: Sequence[_Token], where: str) -> bool:
+def _exists_bodies_select(tokens: Sequence[Token], where: str) -> bool:
     """Whether some FILTER [NOT] EXISTS block holds a nested SELECT."""
-    sig = _significant(tokens)
+    sig = significant(tokens)
     for position, index in enumerate(sig):
-        if _keyword(tokens[index]) == "EXISTS" and position + 1 < len(sig):
-            end = _matching(tokens, sig, position + 1, where)
-            if any(_keyword(tokens[sig[p]]) == "SELECT" for p in range(position + 1, end)):
+        if keyword(tokens[index]) == "EXISTS" and position + 1 < len(sig):
+            end = closing_bracket(tokens, sig, position + 1, where)
+            if any(keyword(tokens[sig[p]]) == "SELECT" for p in range(position + 1, end)):
                 return True
     return False
 
 
-def _project_this(tokens: list[_Token], where: str) -> None:
+def _project_this(tokens: list[Token], where: str) -> None:
     """Add ?this to the main projection (rows must name their focus node)."""
-    sig = _significant(tokens)
-    select = next((p for p in sig if _keyword(tokens[p]) == "SELECT"), None)
+    sig = significant(tokens)
+    select = next((p for p in sig if keyword(tokens[p]) == "SELECT"), None)
     if select is None:
         raise ContentError(f"{where}: only SELECT queries are supported")
     position = sig.index(select) + 1
-    if position < len(sig) and _keyword(tokens[sig[position]]) in ("DISTINCT", "REDUCED"):
+    if position < len(sig) and keyword(tokens[sig[position]]) in ("DISTINCT", "REDUCED"):
         position += 1
-    projection: list[_Token] = []
+    projection: list[Token] = []
     for index in sig[position:]:
-        if _is(tokens[index], "{") or _keyword(tokens[index]) == "WHERE":
+        if is_symbol(tokens[index], "{") or keyword(tokens[index]) == "WHERE":
             break
         projection.append(tokens[index])
-    if any(_is(t, "*") for t in projection) or any(
+    if any(is_symbol(t, "*") for t in projection) or any(
         t.kind == "var" and t.text[1:] == "this" for t in projection
     ):
         return
-    tokens.insert(sig[position - 1] + 1, _Token("raw", " ?this"))
+    tokens.insert(sig[position - 1] + 1, Token("raw", " ?this"))
 
 
 # ---------------------------------------------------------------- query analysis (rdflib algebra)
@@ -617,40 +546,6 @@ def _quiet_literals() -> Iterator[None]:
         logger.disabled = previous
 
 
-def _rdflib_term(term: object) -> Node | None:
-    """The rdflib term for a store term (a plain string stays plain, as rdflib reads it)."""
-    import pyoxigraph
-
-    if term is None:
-        return None
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unexpected term {term!r}")  # pragma: no cover
-
-
-Rows = tuple[tuple[str, ...], list[tuple[Node | None, ...]]]
-
-
-def _select(store: pyoxigraph.Store, text: str) -> Rows:
-    """Run a SELECT query: its variables, and its rows as rdflib terms (None when unbound)."""
-    import pyoxigraph
-
-    solutions = store.query(text)
-    if not isinstance(solutions, pyoxigraph.QuerySolutions):  # pragma: no cover
-        raise TypeError("not a SELECT query")
-    names = tuple(v.value for v in solutions.variables)
-    width = range(len(names))
-    return names, [tuple(_rdflib_term(solution[i]) for i in width) for solution in solutions]
-
-
 # ---------------------------------------------------------------- query workers
 #
 # pyoxigraph holds the GIL while it evaluates a query, so threads cannot use the second core:
@@ -689,7 +584,7 @@ def _answer_all(store: pyoxigraph.Store, requests: Any, answers: Any) -> None:
     while (frame := _read_frame(requests)) is not None:
         text = pickle.loads(frame)
         try:
-            answer: tuple[str, object] = ("rows", _select(store, text))
+            answer: tuple[str, object] = ("rows", select(store, text))
         except (SyntaxError, OSError, ValueError) as error:
             answer = ("error", f"{type(error).__name__}: {error}")
         _write_frame(answers, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
@@ -717,7 +612,7 @@ class _Workers:
         self.pending: queue.SimpleQueue[str] = queue.SimpleQueue()
         for text in texts:
             self.pending.put(text)
-        self.answers: dict[str, Rows] = {}
+        self.answers: dict[str, Answer] = {}
         self.stopped = False
         self.processes = [
             subprocess.Popen(
@@ -756,7 +651,7 @@ class _Workers:
                 return
             self.answers[text] = answer
 
-    def wait(self) -> dict[str, Rows]:
+    def wait(self) -> dict[str, Answer]:
         for thread in self.threads:
             thread.join()
         self.close()
@@ -1022,7 +917,7 @@ class _Context:
         self.store, self.shapes = store, shapes
         self.terms: _Terms | None = None
         self.closures: dict[str, str] = {}
-        self.answers: dict[str, Rows] = {}
+        self.answers: dict[str, Answer] = {}
         self.focus_sets: dict[str, set[Node]] = {}
         self._pyshacl: Any = None
         self._executor: Any = None
@@ -1039,14 +934,14 @@ class _Context:
             template,
         )
 
-    def select(self, template: str) -> Rows:
+    def select(self, template: str) -> Answer:
         text = self.render(template)
         found = self.answers.get(text)
         if found is None:
-            found = self.answers[text] = _select(self.store, text)
+            found = self.answers[text] = select(self.store, text)
         return found
 
-    def rows(self, template: str) -> list[tuple[Node | None, ...]]:
+    def rows(self, template: str) -> Sequence[tuple[Node | None, ...]]:
         return self.select(template)[1]
 
     def prefetch(self, templates: Iterable[str], store_path: Path, workers: int) -> _Workers:
@@ -1591,18 +1486,18 @@ class _Compiler:
                 values[re.split(r"[/#]", str(predicate))[-1]] = _n3(given, where)
         if not isinstance(select, Literal):
             raise ContentError(f"{where}: a SPARQL target needs one sh:select")
-        tokens = _tokens(str(select), where)
+        tokens = tokenize(str(select), where)
         _check_keywords(tokens, _FORBIDDEN_IN_TARGETS, where)
         _expand_prefixes(tokens, self.prefixes(declared), where)
         _substitute(tokens, values, where)
-        text = _rewrite_star_paths(_render(tokens), where)
-        tokens = _tokens(text, where)
-        sig = _significant(tokens)
-        if not sig or _keyword(tokens[sig[0]]) != "SELECT":
+        text = _rewrite_star_paths(untokenize(tokens), where)
+        tokens = tokenize(text, where)
+        sig = significant(tokens)
+        if not sig or keyword(tokens[sig[0]]) != "SELECT":
             raise ContentError(f"{where}: a SPARQL target must be a SELECT query")
         head = []
         for index in sig[1:]:
-            if _is(tokens[index], "{") or _keyword(tokens[index]) == "WHERE":
+            if is_symbol(tokens[index], "{") or keyword(tokens[index]) == "WHERE":
                 break
             head.append(tokens[index])
         if not any(t.kind == "var" and t.text[1:] == "this" for t in head):
@@ -1892,7 +1787,7 @@ class _Compiler:
         select = self.value(constraint, SH.select)
         if not isinstance(select, Literal):
             raise ContentError(f"{where}: a SPARQL constraint needs one sh:select")
-        tokens = _tokens(str(select), where)
+        tokens = tokenize(str(select), where)
         _check_keywords(tokens, _FORBIDDEN_IN_CONSTRAINTS, where)
         if _exists_bodies_select(tokens, where):
             raise ContentError(f"{where}: a nested SELECT inside EXISTS is not supported")
@@ -1910,8 +1805,8 @@ class _Compiler:
         if "failure" in names:
             raise ContentError(f"{where}: ?failure is not supported")
         _substitute(tokens, substitutions, where)
-        text = _rewrite_star_paths(_render(tokens), where)
-        tokens = _tokens(text, where)
+        text = _rewrite_star_paths(untokenize(tokens), where)
+        tokens = tokenize(text, where)
         _project_this(tokens, where)
         # A nested SELECT that mentions $this gets the focus pattern first, so that it is
         # evaluated for each focus node (the check sees a stand-in pattern binding ?this).

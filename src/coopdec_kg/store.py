@@ -24,6 +24,8 @@ from rdflib.term import Identifier
 from coopdec_kg.errors import ContentError, RdfSyntaxError
 from coopdec_kg.project import Project
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 if TYPE_CHECKING:
     import pyoxigraph
 
@@ -176,7 +178,10 @@ def open_current(
 
 
 def to_rdflib(term: object) -> Identifier | None:
-    """The rdflib term for a pyoxigraph term (results are rdflib terms whatever the engine)."""
+    """The rdflib term for a pyoxigraph term (results are rdflib terms whatever the engine).
+
+    A plain string comes back plain, as rdflib reads "x" (the store types it xsd:string).
+    """
     import pyoxigraph
 
     if term is None:
@@ -188,22 +193,39 @@ def to_rdflib(term: object) -> Identifier | None:
     if isinstance(term, pyoxigraph.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD_STRING:
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unexpected term {term!r}")
 
 
-def select(
-    store: pyoxigraph.Store, query: str
-) -> tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]:
-    """Run a SELECT query on the store: its columns, and rows of rdflib terms."""
+# A SELECT answer: its columns, and its rows of rdflib terms (None where unbound).
+Answer = tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]
+
+
+def select(store: pyoxigraph.Store, query: str) -> Answer:
+    """Run a SELECT query on the store: its columns, and rows of rdflib terms.
+
+    Each distinct term is converted once: building an rdflib Literal checks its language tag
+    and parses its value, which dominated queries of 75 000 rows with repeated labels.
+    """
     import pyoxigraph
 
     solutions = store.query(query)
     if not isinstance(solutions, pyoxigraph.QuerySolutions):
         raise TypeError("not a SELECT query")
     columns = tuple(variable.value for variable in solutions.variables)
-    rows = [tuple(to_rdflib(solution[name]) for name in columns) for solution in solutions]
-    return columns, rows
+    converted: dict[object, Identifier | None] = {None: None}
+
+    def rdflib_term(term: object) -> Identifier | None:
+        try:
+            return converted[term]
+        except KeyError:
+            found = converted[term] = to_rdflib(term)
+            return found
+
+    width = range(len(columns))
+    return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in solutions]
 
 
 def _values(nodes: Sequence[URIRef]) -> str:
