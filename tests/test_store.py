@@ -127,6 +127,27 @@ def test_every_named_query_answers_the_same_on_store_and_rdflib(
         assert comparable(on_store) == comparable(reference), query.name
 
 
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("ca-by-level", {"level": "engagement-level:cooperation-avancee"}),
+        ("partner-countries", {"area": "world-area:asie"}),
+        ("actions-by-domain", {"domain": "domain:amenagement-de-l-espace"}),
+        ("actions-by-domain", {"domain": "domain:eau"}),
+        ("actions-of-ca", {"ca": "authority:ca-evry-centre-essonne"}),
+        ("search", {"text": "cergy"}),
+    ],
+)
+def test_optional_parameters_answer_the_same_on_store_and_rdflib(
+    project: Project, graph: Graph, tmp_path: Path, name: str, values: dict[str, str]
+) -> None:
+    opened, _ = store.open_current(project, tmp_path / "store")
+    query = next(q for q in load_queries(project) if q.name == name)
+    on_store, reference = run_on_store(opened, query, values), run(graph, query, values)
+    assert reference.rows, "the example should have an answer"
+    assert comparable(on_store) == comparable(reference)
+
+
 def test_cli_query_uses_the_store_with_its_extra_files(
     runner: CliRunner, content: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

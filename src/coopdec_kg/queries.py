@@ -543,11 +543,20 @@ def describe(query: NamedQuery) -> dict[str, object]:
 def run_on_store(
     store: pyoxigraph.Store, query: NamedQuery, values: Mapping[str, str] | None = None
 ) -> QueryResult:
-    """Run a named query on the persistent store, the values bound as a VALUES block of terms."""
+    """Run a named query on the persistent store, the values bound as a VALUES block of terms.
+
+    The rows are ordered in Python when the query allows it (see ordering.py: Oxigraph's sort
+    is the slowest part of large answers).
+    """
+    from coopdec_kg.ordering import plan
     from coopdec_kg.remote import with_values
     from coopdec_kg.store import select
 
-    columns, rows = select(store, with_values(query.text, bind(query, values or {})))
+    text = with_values(query.text, bind(query, values or {}))
+    local = plan(text)
+    columns, rows = (
+        select(store, text) if local is None else local.apply(select(store, local.query))
+    )
     return QueryResult(columns, tuple(rows))
 
 
