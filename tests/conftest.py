@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph
 from typer.testing import CliRunner
 
-from coopdec_kg.graph import load_graph
+from coopdec_kg.graph import load_data, load_graph, load_ontology
 from coopdec_kg.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +25,18 @@ def project() -> Project:
 def graph(project: Project) -> Graph:
     """The embedded graph (ontology + data). Session-wide: tests must not modify it."""
     return load_graph(project)
+
+
+@pytest.fixture(scope="session")
+def ontology(project: Project) -> Graph:
+    """The ontology alone, as the docs and metadata builders take it."""
+    return load_ontology(project)
+
+
+@pytest.fixture(scope="session")
+def data(project: Project) -> Graph:
+    """The report's facts alone (data/), without the ontology."""
+    return load_data(project)
 
 
 @pytest.fixture(scope="session")

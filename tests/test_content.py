@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
-from coopdec_kg.graph import load_data, load_ontology, new_graph, parse_turtle
+from coopdec_kg.graph import new_graph, parse_turtle
 from coopdec_kg.namespaces import CDO, CDR
 from coopdec_kg.project import Project
 
@@ -22,16 +21,6 @@ STRUCTURAL = {
     URIRef(QB + "DataStructureDefinition"),
     URIRef(QB + "ComponentSpecification"),
 }
-
-
-@pytest.fixture(scope="module")
-def data(project: Project) -> Graph:
-    return load_data(project)
-
-
-@pytest.fixture(scope="module")
-def ontology(project: Project) -> Graph:
-    return load_ontology(project)
 
 
 SUBMISSION = CDR + "submission/"

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
 from coopdec_kg.docs import LANGUAGES, build_pages, page_name, pick
-from coopdec_kg.graph import load_data, load_ontology
 from coopdec_kg.project import Project
 
 VOID_ELEMENTS = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "wbr"}
@@ -59,16 +58,6 @@ def check(page: str) -> PageChecker:
     checker.feed(page)
     checker.close()
     return checker
-
-
-@pytest.fixture(scope="module")
-def ontology(project: Project) -> Graph:
-    return load_ontology(project)
-
-
-@pytest.fixture(scope="module")
-def data(project: Project) -> Graph:
-    return load_data(project)
 
 
 @pytest.fixture(scope="module")

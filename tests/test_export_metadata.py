@@ -11,7 +11,7 @@ from rdflib.namespace import FOAF, RDF, XSD, Namespace
 from conftest import SHARED
 from coopdec_kg.errors import ExportError
 from coopdec_kg.export import FORMATS
-from coopdec_kg.graph import load_data, load_ontology, new_graph
+from coopdec_kg.graph import new_graph
 from coopdec_kg.metadata import content_date, describe, temporal_coverage
 from coopdec_kg.project import Project
 
@@ -23,16 +23,6 @@ ETALAB = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
 FRANCE = URIRef("http://publications.europa.eu/resource/authority/country/FRA")
 IANA = "https://www.iana.org/assignments/media-types/"
 DAY = date(2026, 1, 15)
-
-
-@pytest.fixture(scope="module")
-def ontology(project: Project) -> Graph:
-    return load_ontology(project)
-
-
-@pytest.fixture(scope="module")
-def data(project: Project) -> Graph:
-    return load_data(project)
 
 
 @pytest.fixture(scope="module")

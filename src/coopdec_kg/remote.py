@@ -26,7 +26,8 @@ from typing import IO, TYPE_CHECKING, Any
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.errors import EndpointError, ParameterError
+from coopdec_kg.errors import ContentError, EndpointError, ParameterError
+from coopdec_kg.sparql_text import is_symbol, keyword, tokenize
 
 if TYPE_CHECKING:
     from coopdec_kg.project import Project
@@ -90,36 +91,26 @@ def _shown(url: str) -> str:
 # ------------------------------------------------------------------------------ binding
 
 
-_TOKEN = re.compile(
-    r"""
-      (?P<comment>\#[^\n\r]*)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''
-               | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               | '(?:[^'\\\n\r]|\\.)*'
-               | "(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<where>(?<![\w?$:.\-])WHERE(?![\w:\-]))
-    | (?P<brace>\{)
-    """,
-    re.VERBOSE | re.IGNORECASE | re.DOTALL,
-)
-
-
 def _outer_group(query: str) -> int:
     """The offset just after the brace opening the outer WHERE group.
 
-    Comments, strings and IRIs are skipped, so a `WHERE {` written in any of them is not taken;
-    the WHERE keyword is optional in SPARQL, so without it the first brace opens the group.
+    Comments, strings and IRIs are tokens of their own, so a `WHERE {` written in any of them is
+    not taken; the WHERE keyword is optional in SPARQL, so without it the first brace opens the
+    group.
     """
-    first_brace = None
-    saw_where = False
-    for token in _TOKEN.finditer(query):
-        if token.lastgroup == "where":
+    try:
+        tokens = tokenize(query, "query")
+    except ContentError as error:
+        raise EndpointError(f"cannot bind parameters: {error}") from None
+    offset, first_brace, saw_where = 0, None, False
+    for token in tokens:
+        offset += len(token.text)
+        if keyword(token) == "WHERE":
             saw_where = True
-        elif token.lastgroup == "brace":
+        elif is_symbol(token, "{"):
             if saw_where:
-                return token.end()
-            first_brace = token.end() if first_brace is None else first_brace
+                return offset
+            first_brace = offset if first_brace is None else first_brace
     if first_brace is not None and not saw_where:
         return first_brace
     raise EndpointError("cannot bind parameters: the query has no WHERE { … } group")
