@@ -30,7 +30,6 @@ from coopdec_kg.export import (
     collect,
     export,
     export_file,
-    extra_files,
     serialize,
     serialize_at_scale,
     to_jsonld,
@@ -63,7 +62,8 @@ OXIGRAPH_FORMAT = {
 def atlas(project: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny synthetic atlas (about 8 000 triples, no blank nodes)."""
     folder = tmp_path_factory.mktemp("atlas")
-    return write_atlas(project, load_graph(project), folder, 0.005, 1, 0).path
+    (path,) = write_atlas(project, load_graph(project), folder, 0.005, 1, 0).paths
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_export_includes_the_extra_files_of_the_store(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert extra_files(project) == (atlas,)
+    assert store.extra_files(project) == (atlas,)
     target = tmp_path / "dump.nt"
     result = runner.invoke(app, ["--root", str(project.root), "export", "-o", str(target)])
     assert result.exit_code == 0, result.stderr
@@ -143,7 +143,7 @@ def test_export_includes_the_extra_files_of_the_store(
     assert printed.stdout_bytes == target.read_bytes()
 
     monkeypatch.setenv(store.STORE_VARIABLE, str(tmp_path / "store-without-extras"))
-    assert extra_files(project) == ()
+    assert store.extra_files(project) == ()
     alone = export(project, "ntriples")
     assert f"<{SYNTH_ATLAS}>".encode() not in alone
 
@@ -167,9 +167,9 @@ def test_a_missing_extra_file_is_left_out_as_the_store_leaves_it_out(
     copy.write_bytes(atlas.read_bytes())
     monkeypatch.setenv(store.STORE_VARIABLE, str(tmp_path / "store"))
     store.build(project, [copy], tmp_path / "store")
-    assert extra_files(project) == (copy,)
+    assert store.extra_files(project) == (copy,)
     copy.unlink()
-    assert extra_files(project) == ()
+    assert store.extra_files(project) == ()
 
 
 # ---------------------------------------------------------------- stable, faithful, atomic

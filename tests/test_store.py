@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from coopdec_kg import store
 from coopdec_kg.cli import app
-from coopdec_kg.errors import ContentError
+from coopdec_kg.errors import ContentError, RdfSyntaxError
 from coopdec_kg.project import Project
 from coopdec_kg.queries import NamedQuery, load_queries, run, run_on_store
 from coopdec_kg.results import QueryResult
@@ -107,6 +107,50 @@ def test_extra_files_are_kept_by_later_opens(content: Project, tmp_path: Path) -
     assert reopened.files == built.files and atlas.resolve() in reopened.files
 
 
+def write_label(path: Path, name: str) -> None:
+    path.write_text(
+        f"<https://w3id.org/coopdec-kg/synthetic/{name}> "
+        f'<http://www.w3.org/2004/02/skos/core#prefLabel> "{name}"@fr .\n',
+        encoding="utf-8",
+    )
+
+
+def test_an_extra_folder_stands_for_its_rdf_files_read_again_when_they_change(
+    content: Project, tmp_path: Path
+) -> None:
+    location, folder = tmp_path / "store", tmp_path / "atlas"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        write_label(folder / f"{name}.nt", name)
+    (folder / "violations.json").write_text("[]\n", encoding="utf-8")
+    built = store.build(content, [folder], location)
+    parts = [folder / f"{name}.nt" for name in ("a", "b", "c")]
+    assert built.files[-3:] == tuple(parts), "only the RDF files, by name"
+    opened, _ = store.open_current(content, location)
+    alone, _ = store.open_current(content, tmp_path / "without")
+    assert len(opened) == len(alone) + 3, "every file loaded, on several threads"
+    assert store.extra_files(content, location) == tuple(parts)
+
+    write_label(folder / "d.nt", "d")
+    opened, reopened = store.open_current(content, location)
+    assert reopened.rebuilt and len(opened) == len(alone) + 4
+
+
+def test_a_syntax_error_in_one_of_several_files_leaves_the_previous_store_trusted(
+    content: Project, tmp_path: Path
+) -> None:
+    location, folder = tmp_path / "store", tmp_path / "atlas"
+    folder.mkdir()
+    for name in ("a", "b"):
+        write_label(folder / f"{name}.nt", name)
+    good = store.build(content, [folder], location)
+    (folder / "b.nt").write_text("<https://w3id.org/broken> .\n", encoding="utf-8")
+    with pytest.raises(RdfSyntaxError, match=r"b\.nt"):
+        store.build(content, [folder], location)
+    assert '"fingerprint": "' + good.fingerprint in (location / store.POINTER).read_text()
+    assert not list(location.glob("build-*")), "the half-built store is removed"
+
+
 def test_unknown_extra_file_kind_is_refused(content: Project, tmp_path: Path) -> None:
     odd = tmp_path / "extra.csv"
     odd.write_text("a,b\n", encoding="utf-8")
@@ -155,7 +199,7 @@ def test_cli_query_uses_the_store_with_its_extra_files(
     root = ["--root", str(content.root)]
     synth = runner.invoke(app, [*root, "synth", "-o", str(tmp_path), "--scale", "0.002"])
     assert synth.exit_code == 0, synth.stderr
-    built = runner.invoke(app, [*root, "build", "--extra", str(tmp_path / "atlas.ttl")])
+    built = runner.invoke(app, [*root, "build", "--extra", str(tmp_path)])  # synth's folder
     assert built.exit_code == 0, built.stderr
 
     answers = {}

@@ -61,7 +61,8 @@ def atlas_content(
         shutil.copytree(project.root / name, root / name)
     content = Project.at(root)
     summary = write_atlas(content, load_graph(content), work, 0.001, 7, len(PLANTABLE))
-    atlas = Graph().parse(summary.path)
+    (path,) = summary.paths
+    atlas = Graph().parse(path)
     planted, rest = Graph(), Graph()
     for triple in atlas:
         subject = str(triple[0])

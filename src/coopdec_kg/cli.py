@@ -129,10 +129,9 @@ def _run_query(
         return queries.run_remote(endpoint, named, values)
     if engine is Engine.rdflib:
         from coopdec_kg.graph import load_graph_with
-        from coopdec_kg.store import default_location, recorded_extra_files
+        from coopdec_kg.store import extra_files
 
-        extra = recorded_extra_files(content, default_location(content))
-        return queries.run(load_graph_with(content, extra), named, values)
+        return queries.run(load_graph_with(content, extra_files(content)), named, values)
     from coopdec_kg.store import open_current
 
     store, _ = open_current(content)
@@ -536,7 +535,12 @@ def reason_command() -> None:
 def synth_command(
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Folder to write atlas.ttl and violations.json into."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder to write the atlas (atlas-001.ttl, atlas-002.ttl … of about 400 000 "
+            "triples each, so build loads them on several cores) and violations.json into.",
+        ),
     ],
     scale: Annotated[
         float,
@@ -558,7 +562,10 @@ def synth_command(
     counts = ", ".join(
         f"{value} {name.replace('_', ' ')}" for name, value in summary.counts.items()
     )
-    err(f"{summary.path}: {summary.triples} triples ({counts}); {len(summary.violations)} planted")
+    err(
+        f"{output.resolve()}: {len(summary.paths)} files, {summary.triples} triples ({counts}); "
+        f"{len(summary.violations)} planted"
+    )
 
 
 @app.command("build")
@@ -568,10 +575,10 @@ def build_command(
         typer.Option(
             "--extra",
             "-e",
-            help="Another trusted RDF file to load with the content (.ttl, .nt, .nq, .trig), "
-            "e.g. a synthetic atlas. Repeat for several; later commands keep them.",
+            help="Another trusted RDF file to load with the content (.ttl, .nt, .nq, .trig), or "
+            "a folder of them (e.g. the one synth wrote). Repeat for several; later commands "
+            "keep them, and read a folder again when its files change.",
             exists=True,
-            dir_okay=False,
         ),
     ] = None,
 ) -> None:

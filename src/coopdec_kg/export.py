@@ -136,14 +136,6 @@ def collect(project: Project, modified: date | None = None, extra: Sequence[Path
     return Dump(ontology, data, metadata)
 
 
-def extra_files(project: Project) -> tuple[Path, ...]:
-    """The extra files of the persistent store (`coopdec-kg build --extra`): a dump holds what
-    queries see. Files that no longer exist are left out, as the store leaves them out."""
-    from coopdec_kg.store import default_location, recorded_extra_files
-
-    return tuple(p for p in recorded_extra_files(project, default_location(project)) if p.exists())
-
-
 def at_scale(project: Project, extra: Sequence[Path]) -> bool:
     """Whether to dump with `serialize_at_scale`: extra files (an atlas), or big content."""
     files = [project.ontology_file, *project.data_files]
@@ -260,7 +252,11 @@ def export_file(
 def _chunks(
     project: Project, fmt: ExportFormat, modified: date | None, extra: Sequence[Path] | None
 ) -> Iterator[bytes]:
-    files = extra_files(project) if extra is None else tuple(extra)
+    if extra is None:
+        from coopdec_kg.store import extra_files
+
+        extra = extra_files(project)
+    files = tuple(extra)
     when = modified or content_date(project, files)
     if at_scale(project, files):
         yield from _chunks_at_scale(project, fmt, files, when)

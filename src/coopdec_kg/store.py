@@ -14,7 +14,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,9 +58,21 @@ def default_location(project: Project) -> Path:
     return cache / "coopdec-kg" / root_key
 
 
+def rdf_files(paths: Sequence[Path]) -> list[Path]:
+    """The paths, each folder replaced by the RDF files directly in it (by name)."""
+    files: list[Path] = []
+    for path in (p.resolve() for p in paths):
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in FORMAT_BY_SUFFIX)
+        else:
+            files.append(path)
+    return files
+
+
 def source_files(project: Project, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
-    """The files a store is built from: the ontology, data/*.ttl, then the extra files in order."""
-    files = [project.ontology_file, *project.data_files, *(p.resolve() for p in extra)]
+    """The files a store is built from: the ontology, data/*.ttl, then the extra files in order
+    (a folder given as extra stands for the RDF files in it, e.g. the parts of an atlas)."""
+    files = [project.ontology_file, *project.data_files, *rdf_files(extra)]
     for path in files:
         if path.suffix not in FORMAT_BY_SUFFIX:
             raise ContentError(f"{path}: cannot load {path.suffix or 'extension-less'} files")
@@ -104,8 +118,8 @@ def _write_pointer(
     os.replace(temp, location / POINTER)
 
 
-def recorded_extra_files(project: Project, location: Path) -> tuple[Path, ...]:
-    """The extra files the current store was built with, so later commands keep them."""
+def recorded_extra(location: Path) -> tuple[Path, ...]:
+    """The extra files and folders the current store was built with, as they were given."""
     pointer = _read_pointer(location)
     names = pointer.get("extra") if pointer is not None else None
     if not isinstance(names, list):
@@ -113,22 +127,42 @@ def recorded_extra_files(project: Project, location: Path) -> tuple[Path, ...]:
     return tuple(Path(str(name)) for name in names)
 
 
+def extra_files(project: Project, location: Path | None = None) -> tuple[Path, ...]:
+    """The extra files the current store was built with (`build --extra`, folders read again),
+    so that every command sees what queries see; files gone since are left out."""
+    location = location or default_location(project)
+    return tuple(rdf_files([p for p in recorded_extra(location) if p.exists()]))
+
+
 def _bulk_load(directory: Path, files: Sequence[Path]) -> None:
-    """Load the files into a new store in `directory`, and close it whatever happens."""
+    """Load the files into a new store in `directory`, and close it whatever happens.
+
+    Files are loaded concurrently, one per core: pyoxigraph parses each file on one thread and
+    releases the GIL, so an atlas in parts loads in about two thirds of the time of one file.
+    """
     import pyoxigraph
 
     store = pyoxigraph.Store(str(directory))
     try:
-        for path in files:
-            rdf_format = getattr(pyoxigraph.RdfFormat, FORMAT_BY_SUFFIX[path.suffix])
-            try:
-                store.bulk_load(path=str(path), format=rdf_format)
-            except SyntaxError as error:
-                raise RdfSyntaxError(path, str(error)) from error
+        # largest first, so that no big file starts last on an otherwise idle machine
+        by_size = sorted(files, key=lambda path: path.stat().st_size, reverse=True)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for _ in pool.map(_load_file, repeat(store), by_size):
+                pass
         store.optimize()
         store.flush()
     finally:
         del store  # the last reference: RocksDB closes, so a failed build can be removed
+
+
+def _load_file(store: pyoxigraph.Store, path: Path) -> None:
+    import pyoxigraph
+
+    rdf_format = getattr(pyoxigraph.RdfFormat, FORMAT_BY_SUFFIX[path.suffix])
+    try:
+        store.bulk_load(path=str(path), format=rdf_format)
+    except SyntaxError as error:
+        raise RdfSyntaxError(path, str(error)) from error
 
 
 def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
@@ -149,7 +183,7 @@ def build(project: Project, extra: Sequence[Path] = (), location: Path | None = 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _write_pointer(location, key, files, files[len(files) - len(extra) :])
+    _write_pointer(location, key, files, [p.resolve() for p in extra])
     for old in location.iterdir():
         if old.is_dir() and old.name != key and not old.name.startswith("build-"):
             shutil.rmtree(old, ignore_errors=True)
@@ -163,16 +197,14 @@ def open_current(
     import pyoxigraph
 
     location = location or default_location(project)
-    files = source_files(
-        project, [p for p in recorded_extra_files(project, location) if p.exists()]
-    )
+    extra = [p for p in recorded_extra(location) if p.exists()]
+    files = source_files(project, extra)
     key = fingerprint(files)
     pointer = _read_pointer(location)
     path = location / key
     if pointer is not None and pointer.get("fingerprint") == key and path.is_dir():
         info = StoreInfo(path, key, files, rebuilt=False)
     else:
-        extra = files[len(source_files(project)) :]
         info = build(project, extra, location)
     return pyoxigraph.Store.read_only(str(info.path)), info
 

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from rdflib import Graph
 
@@ -24,7 +25,11 @@ from coopdec_kg.errors import ExportError
 from coopdec_kg.project import Project
 
 SYNTH = "https://w3id.org/coopdec-kg/synthetic/"
-ATLAS_FILE = "atlas.ttl"
+# The atlas is written in parts of about PART_TRIPLES triples (each a whole Turtle file), so that
+# `build` loads them on several cores: one 1.5 M-triple file parses on one core only.
+ATLAS_PART = "atlas-{:03d}.ttl"
+ATLAS_PARTS = "atlas-[0-9][0-9][0-9].ttl"
+PART_TRIPLES = 400_000
 VIOLATIONS_FILE = "violations.json"
 # Sizes at scale 1.0 (about 1.5 million triples).
 SIZES = {"communes": 35_000, "groupings": 1_300, "engaged": 5_000, "links": 15_000}
@@ -73,7 +78,7 @@ class Vocabulary:
 class AtlasSummary:
     """Counts of what was written, and the planted violations."""
 
-    path: Path
+    paths: list[Path] = field(default_factory=list)
     triples: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     violations: list[dict[str, str]] = field(default_factory=list)
@@ -126,16 +131,27 @@ def _iri(value: str) -> str:
 
 
 class _Writer:
-    """Turtle written line by line: fast enough for millions of triples, and deterministic."""
+    """Turtle written node by node: fast enough for millions of triples, and deterministic.
 
-    def __init__(self, emit: Callable[[str], object]) -> None:
-        self.emit = emit
+    A new part (`open_part`, then the prefixes) starts once the current one holds `part_triples`.
+    """
+
+    def __init__(self, open_part: Callable[[], Callable[[str], object]], part_triples: int) -> None:
+        self.open_part = open_part
+        self.part_triples = part_triples
         self.triples = 0
+        self.in_part = 0
+        self.emit: Callable[[str], object] | None = None
 
     def node(self, subject: str, pairs: list[tuple[str, str]]) -> None:
+        if self.emit is None or self.in_part >= self.part_triples:
+            self.emit = self.open_part()
+            self.emit(PREFIXES + "\n")
+            self.in_part = 0
         body = " ;\n    ".join(f"{p} {o}" for p, o in pairs)
         self.emit(f"{subject} {body} .\n")
         self.triples += len(pairs)
+        self.in_part += len(pairs)
 
 
 def _literal(text: str, lang: str = "fr") -> str:
@@ -143,19 +159,17 @@ def _literal(text: str, lang: str = "fr") -> str:
 
 
 def generate(
-    project_graph: Graph, scale: float, seed: int, violations: int, emit: Callable[[str], object]
+    project_graph: Graph, scale: float, seed: int, violations: int, out: _Writer
 ) -> AtlasSummary:
-    """Write the atlas through `emit`; return its counts and planted violations."""
+    """Write the atlas through `out`; return its counts and planted violations."""
     if scale <= 0:
         raise ExportError("--scale must be positive")
     vocab = read_vocabulary(project_graph)
     rng = random.Random(seed)
     sizes = {name: max(1, round(count * scale)) for name, count in SIZES.items()}
     sizes["groupings"] = min(sizes["groupings"], sizes["communes"])
-    summary = AtlasSummary(Path())
-    out = _Writer(emit)
+    summary = AtlasSummary()
     source = ("dct:source", "synth:atlas")
-    emit(PREFIXES + "\n")
     out.node(
         "synth:atlas",
         [
@@ -308,7 +322,6 @@ def generate(
                 source,
             ]
             out.node(f"synth:action-{index:05d}-{number}", action)
-    summary.triples = out.triples
     summary.counts = {
         "communes": sizes["communes"],
         "groupings": len(groupings),
@@ -318,6 +331,7 @@ def generate(
         "actions": sizes["links"] * ACTIONS_PER_LINK,
     }
     summary.violations = list(_plant(out, rng, violations, groupings, vocab))
+    summary.triples = out.triples
     return summary
 
 
@@ -445,26 +459,51 @@ def _plant(
 
 
 def write_atlas(
-    project: Project, project_graph: Graph, out_dir: Path, scale: float, seed: int, violations: int
+    project: Project,
+    project_graph: Graph,
+    out_dir: Path,
+    scale: float,
+    seed: int,
+    violations: int,
+    part_triples: int = PART_TRIPLES,
 ) -> AtlasSummary:
-    """Generate the atlas into out_dir/atlas.ttl (+ violations.json), atomically."""
+    """Generate the atlas into out_dir/atlas-NNN.ttl (+ violations.json).
+
+    The parts are written to temporary files and renamed into place only once all are complete;
+    parts left by an earlier, larger atlas are removed.
+    """
     out_dir = out_dir.resolve()
     if out_dir == project.data_dir.resolve() or project.data_dir.resolve() in out_dir.parents:
         raise ExportError("synthetic data never enters data/: choose another output folder")
     if not out_dir.is_dir():
         raise ExportError(f"{out_dir}: no such folder")
-    handle, temp = tempfile.mkstemp(dir=out_dir, prefix=".atlas-", suffix=".ttl")
+    streams: list[TextIO] = []
+    temps: list[Path] = []
+
+    def open_part() -> Callable[[str], object]:
+        handle, temp = tempfile.mkstemp(dir=out_dir, prefix=".atlas-", suffix=".ttl")
+        temps.append(Path(temp))
+        streams.append(os.fdopen(handle, "w", encoding="utf-8", buffering=1 << 20))
+        return streams[-1].write
+
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", buffering=1 << 20) as stream:
-            summary = generate(project_graph, scale, seed, violations, stream.write)
+        summary = generate(project_graph, scale, seed, violations, _Writer(open_part, part_triples))
+        for stream in streams:
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, out_dir / ATLAS_FILE)
+            stream.close()
+        summary.paths = [out_dir / ATLAS_PART.format(n) for n in range(1, len(temps) + 1)]
+        for temp, path in zip(temps, summary.paths, strict=True):
+            os.chmod(temp, 0o644)
+            os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        for stream in streams:
+            stream.close()
+        for temp in temps:
+            temp.unlink(missing_ok=True)
         raise
-    summary.path = out_dir / ATLAS_FILE
+    for stale in set(out_dir.glob(ATLAS_PARTS)) - set(summary.paths):
+        stale.unlink()
     listing = json.dumps(summary.violations, indent=2)
     (out_dir / VIOLATIONS_FILE).write_text(listing + "\n", encoding="utf-8")
     return summary

@@ -544,13 +544,6 @@ def _copy(graph: Graph) -> Graph:
     return copy
 
 
-def _extra_files(project: Project) -> tuple[Path, ...]:
-    """The extra files the store holds (e.g. a synthetic atlas): part of the content."""
-    from coopdec_kg.store import default_location, recorded_extra_files
-
-    return tuple(p for p in recorded_extra_files(project, default_location(project)) if p.exists())
-
-
 def _content_digest(project: Project, extra: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for path in (project.shapes_file, project.ontology_file, *project.data_files, *extra):
@@ -562,7 +555,9 @@ def _content_digest(project: Project, extra: Sequence[Path]) -> str:
 def _context(project: Project) -> _Context:
     if not project.shapes_file.is_file():
         raise ContentError(f"{project.shapes_file}: no shapes file")
-    extra = _extra_files(project)
+    from coopdec_kg.store import extra_files
+
+    extra = extra_files(project)
     key = _content_digest(project, extra)
     found = _CONTEXTS.get(key)
     if found is None:
