@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -151,6 +152,10 @@ def _bulk_load(directory: Path, files: Sequence[Path]) -> None:
                 pass
         store.optimize()
         store.flush()
+    except BaseException as error:
+        # a loader's frame, kept by the traceback, would keep RocksDB open past `del store`
+        traceback.clear_frames(error.__traceback__)
+        raise
     finally:
         del store  # the last reference: RocksDB closes, so a failed build can be removed
 
