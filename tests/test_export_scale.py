@@ -94,6 +94,17 @@ def test_lines_writers_give_the_rdflib_bytes_with_an_atlas(
     assert serialize_at_scale(project, FORMATS[name], [atlas], DAY) == expected
 
 
+@pytest.mark.parametrize("name", ["ntriples", "trig"])
+def test_an_atlas_in_parts_gives_the_same_bytes_as_in_one_file(
+    project: Project, atlas: Path, reference: Dump, name: str, tmp_path: Path
+) -> None:
+    # several big parts (synth's output at scale): their lines are merged, not looked up
+    parts = write_atlas(project, load_graph(project), tmp_path, 0.005, 1, 0, 2_000).paths
+    assert len(parts) > 2
+    expected = serialize(reference, FORMATS[name])
+    assert serialize_at_scale(project, FORMATS[name], parts, DAY) == expected
+
+
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_lines_writers_give_the_rdflib_bytes_for_the_report_alone(
     project: Project, name: str

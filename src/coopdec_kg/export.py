@@ -896,9 +896,7 @@ def _lines_of(payload: bytes) -> _Lines:
         lines.pop()
     if not lines:
         return _Lines([], Graph(bind_namespaces="none"))
-    lines.sort()
-    unique = list(compress(lines, map(ne, lines, islice(lines, 1, None))))  # all but the last
-    unique.append(lines[-1])
+    unique = _sorted_unique(lines)
     del lines
     if not special:
         return _Lines(unique, Graph(bind_namespaces="none"))
@@ -923,20 +921,21 @@ def _lines_of_graph(graph: Graph) -> _Lines:
     return _Lines(sorted(ground), others)
 
 
+def _sorted_unique(lines: list[bytes]) -> list[bytes]:
+    """The lines sorted, each once (in place: `lines` is sorted too)."""
+    if not lines:
+        return []
+    lines.sort()
+    unique = list(compress(lines, map(ne, lines, islice(lines, 1, None))))  # all but the last
+    unique.append(lines[-1])
+    return unique
+
+
 def _union(parts: Sequence[_Lines]) -> _Lines:
-    """The union of graphs given as lines (the biggest is merged with the others, not re-sorted)."""
-    ordered = sorted(parts, key=lambda part: len(part.ground), reverse=True)
-    biggest = ordered[0].ground if ordered else []
-    rest = sorted({line for part in ordered[1:] for line in part.ground})
-    ground: list[bytes] = []
-    start = 0
-    for line in rest:  # slices of the biggest between the others: no comparison of its lines
-        at = bisect_left(biggest, line, start)
-        ground.extend(biggest[start:at])
-        if at == len(biggest) or biggest[at] != line:
-            ground.append(line)
-        start = at
-    ground.extend(biggest[start:])
+    """The union of graphs given as lines. Each part is sorted already: Python's sort finds those
+    runs and merges them, in about linear time however many big parts there are (an atlas in
+    parts)."""
+    ground = _sorted_unique(list(chain.from_iterable(part.ground for part in parts)))
     others = Graph(bind_namespaces="none")
     for part in parts:
         for triple in part.others:
