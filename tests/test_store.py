@@ -151,6 +151,18 @@ def test_a_syntax_error_in_one_of_several_files_leaves_the_previous_store_truste
     assert not list(location.glob("build-*")), "the half-built store is removed"
 
 
+def test_an_extra_folder_without_rdf_files_is_refused(
+    runner: CliRunner, content: Project, tmp_path: Path
+) -> None:
+    (tmp_path / "atlas").mkdir()
+    (tmp_path / "atlas" / "violations.json").write_text("[]\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["--root", str(content.root), "build", "--extra", str(tmp_path / "atlas")]
+    )
+    assert result.exit_code == 2
+    assert "no RDF file (.ttl, .nt, .nq, .trig) in this folder" in result.stderr
+
+
 def test_unknown_extra_file_kind_is_refused(content: Project, tmp_path: Path) -> None:
     odd = tmp_path / "extra.csv"
     odd.write_text("a,b\n", encoding="utf-8")

@@ -173,6 +173,10 @@ def _load_file(store: pyoxigraph.Store, path: Path) -> None:
 def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
     """Bulk-load ontology, data and extra files into a new on-disk store and make it current."""
     location = location or default_location(project)
+    for folder in (p for p in extra if p.is_dir()):
+        if not rdf_files([folder]):
+            suffixes = ", ".join(FORMAT_BY_SUFFIX)
+            raise ContentError(f"{folder}: no RDF file ({suffixes}) in this folder")
     location.mkdir(parents=True, exist_ok=True)
     files = source_files(project, extra)
     key = fingerprint(files)
