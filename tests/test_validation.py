@@ -73,6 +73,36 @@ def test_fixture_gives_exactly_the_expected_results(project: Project, fixture: P
     assert report.conforms is not bool(violations)
 
 
+def test_each_sparql_text_is_parsed_once_however_many_focus_nodes(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rdflib.plugins.sparql.processor as processor
+
+    from coopdec_kg import validation
+
+    queried: list[tuple[str, frozenset[tuple[str, object]]]] = []  # text, and the namespaces
+    parsed: list[str] = []
+    real_query, real_parse = validation._PreparingGraph.query, processor.parseQuery
+
+    def spy_query(self: Graph, query_object: object, *args: object, **kwargs: object) -> object:
+        if isinstance(query_object, str):
+            queried.append((query_object, frozenset(self.namespaces())))
+        return real_query(self, query_object, *args, **kwargs)  # type: ignore[arg-type]
+
+    def spy_parse(text: str) -> object:
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(validation, "_PREPARED", {})
+    monkeypatch.setattr(validation._PreparingGraph, "query", spy_query)
+    monkeypatch.setattr(processor, "parseQuery", spy_parse)
+    fixture = FIXTURES / "rule3-bad-competence-not-held.ttl"
+    report = validate_files(project, [fixture])
+    assert found(report) == expectations(fixture), "the same results"
+    assert len(queried) > len(set(queried)), "pySHACL asks for some constraint text again"
+    assert sorted(parsed) == sorted(text for text, _ in set(queried)), "each parsed once"
+
+
 def test_every_rule_has_a_conforming_and_two_failing_fixtures() -> None:
     for rule in range(1, 10):
         files = [p for p in ALL_FIXTURES if p.name.startswith(f"rule{rule}-")]
