@@ -598,3 +598,63 @@ def test_a_value_that_is_not_unicode_text_is_a_parameter_error() -> None:
     # What the shell hands over for an undecodable byte (-p text=$'\xff'): a lone surrogate.
     with pytest.raises(ParameterError, match="not valid Unicode"):
         parse_assignments(["text=\udcff"])
+
+
+# ---------------------------------------------------------------- the outline cache
+
+
+def test_a_query_text_is_parsed_once_then_recalled(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coopdec_kg import queries
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    parsed: list[str] = []
+    real = queries._prepare
+
+    def spy(text: str, path: Path | str) -> object:
+        parsed.append(text)
+        return real(text, path)
+
+    monkeypatch.setattr(queries, "_prepare", spy)
+    path = project.queries_dir / "partners-of-ca.rq"
+    first, again = load_query(path), load_query(path)
+    assert first == again
+    assert len(parsed) == 1, "the second load recalls the outline"
+    assert first.columns == ("partner", "partnerLabel", "country", "countryLabel")
+    assert [p.name for p in first.parameters] == ["ca"]
+
+    changed = tmp_path / "partners-of-ca.rq"
+    changed.write_text(path.read_text(encoding="utf-8") + "LIMIT 5\n", encoding="utf-8")
+    assert load_query(changed).columns == first.columns
+    assert len(parsed) == 2, "another text is parsed anew"
+
+
+def test_a_damaged_or_unwritable_cache_is_only_a_lost_saving(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = project.queries_dir / "ca-by-level.rq"
+    reference = load_query(path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    load_query(path)
+    (entry,) = (tmp_path / "cache" / "coopdec-kg" / "query-outlines").glob("*.json")
+    entry.write_text('{"columns": [1]', encoding="utf-8")
+    assert load_query(path) == reference
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert load_query(path) == reference
+
+
+def test_a_broken_query_is_reported_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    broken = tmp_path / "broken.rq"
+    broken.write_text(
+        "#+ summary: x\n#+ summary_en: x\nSELECT ?a WHERE { ?a ?b }\n", encoding="utf-8"
+    )
+    for _ in range(2):
+        with pytest.raises(QueryError, match="SPARQL syntax error"):
+            load_query(broken)
+    assert not list((tmp_path / "cache").rglob("*.json")), "nothing remembered"

@@ -17,6 +17,11 @@ CONTENT_FOLDERS = ("ontology", "data", "queries")
 ROOT_VARIABLE = "COOPDEC_KG_ROOT"
 
 
+def user_cache() -> Path:
+    """This tool's folder in the user's cache (`$XDG_CACHE_HOME/coopdec-kg`)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coopdec-kg"
+
+
 def _holds_content(folder: Path) -> bool:
     return all((folder / name).is_dir() for name in CONTENT_FOLDERS)
 

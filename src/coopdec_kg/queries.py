@@ -29,6 +29,7 @@ from rdflib.term import Identifier
 from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
 from coopdec_kg.namespaces import expand_curie, prefixes
 from coopdec_kg.project import Project
+from coopdec_kg.query_outline import Outline, recall, remember
 from coopdec_kg.results import QueryResult, Row
 
 if TYPE_CHECKING:
@@ -158,9 +159,13 @@ def load_query(path: Path) -> NamedQuery:
     except (OSError, UnicodeDecodeError) as error:
         raise QueryError(f"{path}: cannot read query file: {error}") from error
     header = parse_header(text, path)
-    prepared = _prepare(text, path)
-    variables = _variables(prepared.algebra)
-    parameters = _declare_parameters(header, variables, path)
+    outline = recall(text)
+    if outline is None:
+        prepared = _prepare(text, path)
+        columns = tuple(str(v) for v in prepared.algebra["PV"])
+        outline = Outline(columns, frozenset(_variables(prepared.algebra)))
+        remember(text, outline)
+    parameters = _declare_parameters(header, outline.variables, path)
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -170,7 +175,7 @@ def load_query(path: Path) -> NamedQuery:
         description_en=header.get("description_en", ""),
         tags=tuple(header.get("tags", ())),
         parameters=parameters,
-        columns=tuple(str(v) for v in prepared.algebra["PV"]),
+        columns=outline.columns,
         text=text,
     )
 

@@ -25,7 +25,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.errors import ContentError, RdfSyntaxError
-from coopdec_kg.project import Project
+from coopdec_kg.project import Project, user_cache
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -54,9 +54,8 @@ def default_location(project: Project) -> Path:
         return Path(from_env).expanduser().resolve()
     if os.access(project.root, os.W_OK):
         return project.root / ".coopdec-store"
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     root_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
-    return cache / "coopdec-kg" / root_key
+    return user_cache() / root_key
 
 
 def rdf_files(paths: Sequence[Path]) -> list[Path]:
