@@ -97,3 +97,10 @@ def test_parts_of_an_earlier_larger_atlas_are_removed(
     assert sorted(tmp_path.glob("atlas-*.ttl")) == again.paths
     assert (tmp_path / "notes.ttl").exists(), "only the atlas's own parts"
     assert not list(tmp_path.glob(".atlas-*")), "no temporary file left"
+
+
+def test_cli_says_where_and_how_much(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["synth", "-o", str(tmp_path), "--scale", "0.002"])
+    assert result.exit_code == 0, result.stderr
+    triples = len(Graph().parse(tmp_path / "atlas-001.ttl"))
+    assert f"{tmp_path.resolve()}: 1 file, {triples} triples (70 communes," in result.stderr

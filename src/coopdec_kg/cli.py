@@ -563,7 +563,8 @@ def synth_command(
         f"{value} {name.replace('_', ' ')}" for name, value in summary.counts.items()
     )
     err(
-        f"{output.resolve()}: {len(summary.paths)} files, {summary.triples} triples ({counts}); "
+        f"{output.resolve()}: {len(summary.paths)} file{'s' if len(summary.paths) > 1 else ''}, "
+        f"{summary.triples} triples ({counts}); "
         f"{len(summary.violations)} planted"
     )
 
