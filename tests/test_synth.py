@@ -103,4 +103,5 @@ def test_cli_says_where_and_how_much(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["synth", "-o", str(tmp_path), "--scale", "0.002"])
     assert result.exit_code == 0, result.stderr
     triples = len(Graph().parse(tmp_path / "atlas-001.ttl"))
-    assert f"{tmp_path.resolve()}: 1 file, {triples} triples (70 communes," in result.stderr
+    communes = round(SIZES["communes"] * 0.002)
+    assert f"{tmp_path.resolve()}: 1 file, {triples} triples ({communes} communes," in result.stderr

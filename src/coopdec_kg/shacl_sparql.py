@@ -1057,14 +1057,18 @@ class _Check:
         return rows
 
 
+def _values_failing(values: str, condition: str) -> str:
+    """The (focus, value) pairs of `values` for which `condition` is not true (an error in the
+    condition counts as failing, as in SHACL)."""
+    return f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER(!COALESCE({condition}, false)) }}"
+
+
 class _ExactValues(_Check):
     """Value nodes that fail an exact SPARQL condition (sh:class, shape-based constraints…)."""
 
     def prepare(self, values: str, exact: str, with_value: bool = True) -> _ExactValues:
         self.with_value = with_value  # sh:hasValue reports no value
-        self.query = (
-            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER(!COALESCE({exact}, false)) }}"
-        )
+        self.query = _values_failing(values, exact)
         return self
 
     def collect(self, context: _Context) -> Any:
@@ -1082,9 +1086,7 @@ class _DecidedValues(_Check):
 
     def prepare(self, values: str, sure_ok: str, param: URIRef) -> _DecidedValues:
         self.param = param
-        self.query = (
-            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER(!COALESCE({sure_ok}, false)) }}"
-        )
+        self.query = _values_failing(values, sure_ok)
         return self
 
     def collect(self, context: _Context) -> Any:

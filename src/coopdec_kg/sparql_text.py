@@ -73,33 +73,38 @@ def keyword(token: Token) -> str:
     return token.text.upper() if token.kind == "name" else ""
 
 
+_CLOSING = {"(": ")", "{": "}", "[": "]"}
+_OPENING = {closing: opening for opening, closing in _CLOSING.items()}
+
+
 def closing_bracket(tokens: Sequence[Token], sig: Sequence[int], at: int, where: str) -> int:
-    """Position in `sig` of the bracket closing the one at position `at`."""
-    opening = tokens[sig[at]].text
-    closing = {"(": ")", "{": "}", "[": "]"}[opening]
-    depth = 0
-    for position in range(at, len(sig)):
-        text = tokens[sig[position]].text if tokens[sig[position]].kind == "punct" else ""
-        if text == opening:
-            depth += 1
-        elif text == closing:
-            depth -= 1
-            if depth == 0:
-                return position
-    raise ContentError(f"{where}: unbalanced {opening!r} in the SPARQL query")
+    """Position in `sig` of the bracket closing the one opening at position `at`."""
+    return _matching_bracket(tokens, sig, at, where, _CLOSING, range(at, len(sig)))
 
 
 def opening_bracket(tokens: Sequence[Token], sig: Sequence[int], at: int, where: str) -> int:
     """Position in `sig` of the bracket opening the one closing at position `at`."""
-    closing = tokens[sig[at]].text
-    opening = {")": "(", "}": "{", "]": "["}[closing]
+    return _matching_bracket(tokens, sig, at, where, _OPENING, range(at, -1, -1))
+
+
+def _matching_bracket(
+    tokens: Sequence[Token],
+    sig: Sequence[int],
+    at: int,
+    where: str,
+    partners: dict[str, str],
+    positions: range,
+) -> int:
+    """Walk `positions` from the bracket at `at` to its partner, counting the nesting."""
+    here = tokens[sig[at]].text
+    partner = partners[here]
     depth = 0
-    for position in range(at, -1, -1):
+    for position in positions:
         text = tokens[sig[position]].text if tokens[sig[position]].kind == "punct" else ""
-        if text == closing:
+        if text == here:
             depth += 1
-        elif text == opening:
+        elif text == partner:
             depth -= 1
             if depth == 0:
                 return position
-    raise ContentError(f"{where}: unbalanced {closing!r} in the SPARQL query")
+    raise ContentError(f"{where}: unbalanced {here!r} in the SPARQL query")
