@@ -78,6 +78,49 @@ def test_query_csv_and_tsv(runner: CliRunner) -> None:
     assert len(parsed) == len(rows)
 
 
+def test_limit_and_offset_page_through_the_answer_in_its_order(runner: CliRunner) -> None:
+    whole = runner.invoke(app, [*ROOT, "query", "engagement-levels", "-f", "csv"])
+    paged = runner.invoke(
+        app, [*ROOT, "query", "engagement-levels", "-f", "csv", "--offset", "1", "--limit", "2"]
+    )
+    assert paged.exit_code == 0, paged.stderr
+    rows = list(csv.DictReader(io.StringIO(paged.stdout, newline="")))
+    assert [row["statedCount"] for row in rows] == ["12", "18"]  # report l. 377, 389
+    assert paged.stdout.splitlines() == [whole.stdout.splitlines()[i] for i in (0, 2, 3)]
+
+
+def test_a_page_past_the_end_is_an_empty_answer(runner: CliRunner) -> None:
+    args = [*ROOT, "query", "engagement-levels", "--offset", "6"]
+    as_json = runner.invoke(app, [*args, "-f", "json"])
+    assert as_json.exit_code == 0
+    assert len(Result.parse(io.BytesIO(as_json.stdout.encode()), format="json")) == 0
+    as_table = runner.invoke(app, args)
+    assert as_table.stderr.strip() == "no row after the first 6: the answer has 6"
+
+
+def test_a_table_shows_the_first_rows_of_a_long_answer_and_says_so(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("coopdec_kg.cli.TABLE_ROWS", 4)
+    wide = {"COLUMNS": "200"}  # one line per row
+    cut = runner.invoke(app, [*ROOT, "query", "engagement-levels"], env=wide)
+    assert cut.exit_code == 0
+    assert "Coopération décentralisée naissante" in cut.stdout  # the 4th level, report l. 442
+    assert "avancée" not in cut.stdout
+    assert cut.stderr.startswith("rows 1–4 of 6 (a table shows 4: --limit and --offset")
+    asked = runner.invoke(app, [*ROOT, "query", "engagement-levels", "--limit", "6"], env=wide)
+    assert "avancée" in asked.stdout and asked.stderr.strip() == "6 rows"
+    whole_csv = runner.invoke(app, [*ROOT, "query", "engagement-levels", "-f", "csv"])
+    assert len(whole_csv.stdout.splitlines()) == 1 + 6
+
+
+@pytest.mark.parametrize("option", [["--limit", "0"], ["--offset", "-1"], ["--limit", "x"]])
+def test_a_bad_limit_or_offset_is_a_usage_error(runner: CliRunner, option: list[str]) -> None:
+    result = runner.invoke(app, [*ROOT, "query", "engagement-levels", *option])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -54,6 +54,11 @@ class QueryResult:
         index = self.variables.index(name)
         return [row[index] for row in self.rows]
 
+    def page(self, offset: int = 0, limit: int | None = None) -> QueryResult:
+        """The rows from `offset` on, at most `limit` of them, in the answer's order."""
+        end = None if limit is None else offset + limit
+        return QueryResult(self.variables, self.rows[offset:end])
+
 
 def shorten(iri: str) -> str:
     """A CURIE with the project's prefixes (the longest namespace wins), else the IRI itself.
@@ -100,21 +105,25 @@ def json_term(term: Identifier) -> dict[str, str]:
 
 
 def to_json(result: QueryResult) -> str:
-    """W3C SPARQL 1.1 Query Results JSON; unbound variables are left out of their binding."""
-    document = {
-        "head": {"vars": list(result.variables)},
-        "results": {
-            "bindings": [
-                {
-                    name: json_term(term)
-                    for name, term in zip(result.variables, row, strict=True)
-                    if term is not None
-                }
-                for row in result.rows
-            ]
-        },
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    """W3C SPARQL 1.1 Query Results JSON, one binding per line; unbound variables are left out.
+
+    Each binding is written by json's C encoder: `indent=` would send the whole document
+    through the pure-Python one, three times slower on an answer of 75 000 rows.
+    """
+    head = json.dumps({"vars": list(result.variables)}, ensure_ascii=False)
+    bindings = ",\n    ".join(
+        json.dumps(
+            {
+                name: json_term(term)
+                for name, term in zip(result.variables, row, strict=True)
+                if term is not None
+            },
+            ensure_ascii=False,
+        )
+        for row in result.rows
+    )
+    listed = f"\n    {bindings}\n  " if bindings else ""
+    return f'{{\n  "head": {head},\n  "results": {{"bindings": [{listed}]}}\n}}\n'
 
 
 # ---------------------------------------------------------------------------- SPARQL 1.1 CSV/TSV
