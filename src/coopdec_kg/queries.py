@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import pyoxigraph
     from rdflib import Graph
 
+    from coopdec_kg.ordering import LocalOrder
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 # Header keys grlc reads (summary, description, tags, defaults, enumerate, method, pagination)
@@ -553,16 +555,24 @@ def run_on_store(
     The rows are ordered in Python when the query allows it (see ordering.py: Oxigraph's sort
     is the slowest part of large answers).
     """
+    from coopdec_kg.store import select
+
+    text, local = store_text(query, values)
+    columns, rows = select(store, text) if local is None else local.apply(select(store, text))
+    return QueryResult(columns, tuple(rows))
+
+
+def store_text(
+    query: NamedQuery, values: Mapping[str, str] | None = None
+) -> tuple[str, LocalOrder | None]:
+    """The text the store runs for a named query, and the order to give its rows afterwards
+    (None when the store orders them itself)."""
     from coopdec_kg.ordering import plan
     from coopdec_kg.remote import with_values
-    from coopdec_kg.store import select
 
     text = with_values(query.text, bind(query, values or {}))
     local = plan(text)
-    columns, rows = (
-        select(store, text) if local is None else local.apply(select(store, local.query))
-    )
-    return QueryResult(columns, tuple(rows))
+    return (text, None) if local is None else (local.query, local)
 
 
 def run_remote(
