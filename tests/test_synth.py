@@ -61,8 +61,14 @@ def test_synthetic_data_never_enters_data(project: Project, graph: Graph) -> Non
         write_atlas(project, graph, project.data_dir, 0.001, 1, 0)
 
 
-def test_missing_output_folder_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["synth", "-o", str(tmp_path / "nowhere")])
+def test_the_output_folder_is_created_when_its_parent_exists(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """As README's `synth -o atlas/` on a fresh checkout."""
+    made = runner.invoke(app, ["synth", "-o", str(tmp_path / "atlas"), "--scale", "0.001"])
+    assert made.exit_code == 0, made.stderr
+    assert (tmp_path / "atlas" / "atlas-001.ttl").is_file()
+    result = runner.invoke(app, ["synth", "-o", str(tmp_path / "nowhere" / "atlas")])
     assert result.exit_code == 2
     assert "no such folder" in result.stderr
 

@@ -580,7 +580,8 @@ def synth_command(
             "--output",
             "-o",
             help="Folder to write the atlas (atlas-001.ttl, atlas-002.ttl … of about 400 000 "
-            "triples each, so build loads them on several cores) and violations.json into.",
+            "triples each, so build loads them on several cores) and violations.json into; "
+            "created if its parent exists.",
         ),
     ],
     scale: Annotated[

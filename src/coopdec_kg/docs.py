@@ -23,8 +23,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from coopdec_kg import __version__
-from coopdec_kg.errors import ExportError
-from coopdec_kg.export import write_atomic
+from coopdec_kg.export import output_folder, write_atomic
 from coopdec_kg.graph import load_data, load_ontology, new_graph
 from coopdec_kg.namespaces import compact_iri
 from coopdec_kg.project import Project
@@ -447,12 +446,7 @@ def build_pages(ontology: Graph, data: Graph) -> dict[str, str]:
 
 def write_docs(project: Project, folder: Path) -> list[Path]:
     """Write the pages into `folder` (created if its parent exists); return their paths."""
-    if not folder.is_dir():
-        if not folder.parent.is_dir():
-            raise ExportError(f"{folder.parent}: no such folder (create it first)")
-        if folder.exists():
-            raise ExportError(f"{folder} exists and is not a folder")
-        folder.mkdir()
+    output_folder(folder)
     pages = build_pages(load_ontology(project), load_data(project))
     written = []
     for name, text in pages.items():

@@ -267,6 +267,17 @@ def _chunks(
 # ---------------------------------------------------------------- atomic writes
 
 
+def output_folder(folder: Path) -> Path:
+    """`folder`, created when its parent exists (an output folder named on the command line)."""
+    if not folder.is_dir():
+        if not folder.parent.is_dir():
+            raise ExportError(f"{folder.parent}: no such folder (create it first)")
+        if folder.exists():
+            raise ExportError(f"{folder} exists and is not a folder")
+        folder.mkdir()
+    return folder
+
+
 def _check_destination(path: Path) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"{path.parent}: no such folder (create it first)")

@@ -22,6 +22,7 @@ from typing import TextIO
 from rdflib import Graph
 
 from coopdec_kg.errors import ExportError
+from coopdec_kg.export import output_folder
 from coopdec_kg.project import Project
 
 SYNTH = "https://w3id.org/coopdec-kg/synthetic/"
@@ -467,7 +468,8 @@ def write_atlas(
     violations: int,
     part_triples: int = PART_TRIPLES,
 ) -> AtlasSummary:
-    """Generate the atlas into out_dir/atlas-NNN.ttl (+ violations.json).
+    """Generate the atlas into out_dir/atlas-NNN.ttl (+ violations.json); out_dir is created
+    when its parent exists.
 
     The parts are written to temporary files and renamed into place only once all are complete;
     parts left by an earlier, larger atlas are removed.
@@ -475,8 +477,7 @@ def write_atlas(
     out_dir = out_dir.resolve()
     if out_dir == project.data_dir.resolve() or project.data_dir.resolve() in out_dir.parents:
         raise ExportError("synthetic data never enters data/: choose another output folder")
-    if not out_dir.is_dir():
-        raise ExportError(f"{out_dir}: no such folder")
+    output_folder(out_dir)
     streams: list[TextIO] = []
     temps: list[Path] = []
 
