@@ -6,6 +6,7 @@ query exactly as the rdflib reference engine does.
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -181,6 +182,40 @@ def test_every_named_query_answers_the_same_on_store_and_rdflib(
         on_store, reference = run_on_store(opened, query, values), run(graph, query, values)
         assert on_store.variables == reference.variables, query.name
         assert comparable(on_store) == comparable(reference), query.name
+
+
+def test_a_store_query_leaves_the_cycle_collector_as_it_found_it(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector is paused while an answer is built (a speed-up), never left off after."""
+    opened, _ = store.open_current(project, tmp_path / "store")
+    query = next(q for q in load_queries(project) if q.name == "actions-by-domain")
+    seen: list[bool] = []
+    building = store.select
+
+    def spying_select(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return building(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "select", spying_select)
+    assert gc.isenabled()
+    assert len(run_on_store(opened, query)) == 73  # the report's 70 actions, 3 in two domains
+    assert seen == [False] and gc.isenabled()
+
+    def failing_select(*args: object) -> object:
+        raise RuntimeError("the engine failed")
+
+    monkeypatch.setattr(store, "select", failing_select)
+    with pytest.raises(RuntimeError):
+        run_on_store(opened, query)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        monkeypatch.setattr(store, "select", building)
+        run_on_store(opened, query)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
