@@ -258,3 +258,25 @@ def test_cli_query_uses_the_store_with_its_extra_files(
         answers[engine] = sorted(result.stdout.splitlines())
     assert answers["store"] == answers["rdflib"]
     assert any("/synthetic/" in line for line in answers["store"]), "the atlas is queried"
+
+
+def test_cli_says_before_it_builds_or_rebuilds_the_store(
+    runner: CliRunner, content: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild at national scale takes seconds: the query says why before it waits."""
+    monkeypatch.setenv(store.STORE_VARIABLE, str(tmp_path / "store"))
+    query = ["--root", str(content.root), "query", "engagement-levels"]
+    files = len(store.source_files(content))
+    first = runner.invoke(app, query)
+    assert first.exit_code == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        f"No store yet: building the store from {files} files…",
+        "6 rows",
+    ]
+    assert runner.invoke(app, query).stderr.splitlines() == ["6 rows"]
+    write_label(content.data_dir / "zz-new.ttl", "nouvelle-donnee")
+    changed = runner.invoke(app, query)
+    assert changed.stderr.splitlines() == [
+        f"The content changed since the last build: building the store from {files + 1} files…",
+        "6 rows",
+    ]

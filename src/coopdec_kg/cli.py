@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 the data breaks the law (validate, add) or is inconsist
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -55,6 +56,22 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+class _NotesOnStderr(logging.Handler):
+    """The library's notes on long work (logged at INFO) as lines on stderr, where people see
+    them before the wait (a store rebuilt at national scale takes seconds)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err(record.getMessage())
+
+
+def _show_library_notes() -> None:
+    notes = logging.getLogger("coopdec_kg")
+    if not any(isinstance(handler, _NotesOnStderr) for handler in notes.handlers):
+        notes.addHandler(_NotesOnStderr())
+        notes.setLevel(logging.INFO)
+        notes.propagate = False
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn library errors into a one-line message and exit code 2 (never a traceback)."""
@@ -96,6 +113,7 @@ def main_options(
 ) -> None:
     """Query, validate and publish the coopdec-kg knowledge graph."""
     state.root = root
+    _show_library_notes()
 
 
 # --- queries commands (queries, query, report) ---

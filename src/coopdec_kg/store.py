@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -31,6 +32,8 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 if TYPE_CHECKING:
     import pyoxigraph
+
+log = logging.getLogger(__name__)
 
 STORE_VARIABLE = "COOPDEC_KG_STORE"
 POINTER = "current.json"
@@ -213,6 +216,8 @@ def open_current(
     if pointer is not None and pointer.get("fingerprint") == key and path.is_dir():
         info = StoreInfo(path, key, files, rebuilt=False)
     else:
+        why = "No store yet" if pointer is None else "The content changed since the last build"
+        log.info("%s: building the store from %d files…", why, len(files))
         info = build(project, extra, location)
     return pyoxigraph.Store.read_only(str(info.path)), info
 
