@@ -267,15 +267,15 @@ def _chunks(
 # ---------------------------------------------------------------- atomic writes
 
 
-def output_folder(folder: Path) -> Path:
-    """`folder`, created when its parent exists (an output folder named on the command line)."""
+def output_folder(folder: Path) -> None:
+    """Make sure an output folder named on the command line exists: created when its parent
+    exists, refused otherwise."""
     if not folder.is_dir():
         if not folder.parent.is_dir():
             raise ExportError(f"{folder.parent}: no such folder (create it first)")
         if folder.exists():
             raise ExportError(f"{folder} exists and is not a folder")
         folder.mkdir()
-    return folder
 
 
 def _check_destination(path: Path) -> None:
