@@ -8,12 +8,12 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF, XSD, Namespace
 
-from conftest import SHARED
 from coopdec_kg.errors import ExportError
 from coopdec_kg.export import FORMATS
 from coopdec_kg.graph import new_graph
 from coopdec_kg.metadata import content_date, describe, temporal_coverage
 from coopdec_kg.project import Project
+from report_text import SHARED
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCT = Namespace("http://purl.org/dc/terms/")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from decimal import Decimal
-from typing import Protocol
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -18,6 +17,7 @@ from rdflib.term import Identifier
 from coopdec_kg.project import Project
 from coopdec_kg.queries import find_query, run
 from coopdec_kg.results import shorten
+from report_text import Said, normalise
 
 Records = list[dict[str, str]]
 
@@ -36,27 +36,6 @@ def text(term: Identifier | None) -> str:
     if isinstance(term, Literal) and isinstance(term.toPython(), Decimal):
         return f"{term.toPython().normalize():f}"
     return str(term)
-
-
-def normalise(value: str) -> str:
-    return " ".join(value.replace("\u2019", "'").replace("\u00a0", " ").split())
-
-
-class Said(Protocol):
-    def __call__(self, lines: int | tuple[int, int], *texts: str) -> None: ...
-
-
-@pytest.fixture(scope="module")
-def said(report_lines: list[str]) -> Said:
-    """`said(line, *texts)`: the report's line (or range of lines) holds every text."""
-
-    def check(lines: int | tuple[int, int], *texts: str) -> None:
-        first, last = (lines, lines) if isinstance(lines, int) else lines
-        passage = normalise(" ".join(report_lines[first - 1 : last]))
-        for expected in texts:
-            assert normalise(expected) in passage, f"l.{first}-{last} does not say {expected!r}"
-
-    return check
 
 
 def test_national_context(graph: Graph, project: Project, said: Said) -> None:

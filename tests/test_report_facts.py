@@ -11,15 +11,12 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from coopdec_kg.namespaces import CDO
+from report_text import normalise
 
 QB_OBSERVATION = URIRef("http://purl.org/linked-data/cube#Observation")
 LEVEL = "https://w3id.org/coopdec-kg/id/engagement-level/"
 # Other things that carry an engagement level: the table's links (their column) and the counts.
 NOT_GROUPINGS = {CDO.CooperationLink, QB_OBSERVATION}
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").replace("\u00a0", " ").split())
 
 
 def cites_line(graph: Graph, node: URIRef, line: int) -> bool:
@@ -140,19 +137,29 @@ def observations_with_value(graph: Graph, printed: str) -> list[URIRef]:
 
 
 @pytest.mark.parametrize(("printed", "line"), STATED_FIGURES)
-def test_stated_figure_is_an_observation_citing_its_line(
-    graph: Graph, report_lines: list[str], printed: str, line: int
+def test_stated_figure_is_printed_on_its_line(
+    report_lines: list[str], printed: str, line: int
 ) -> None:
     assert printed in normalise(report_lines[line - 1])
+
+
+@pytest.mark.parametrize(("printed", "line"), STATED_FIGURES)
+def test_stated_figure_is_an_observation_citing_its_line(
+    graph: Graph, printed: str, line: int
+) -> None:
     candidates = observations_with_value(graph, printed)
     assert any(cites_line(graph, o, line) for o in candidates), (printed, line)
 
 
 @pytest.mark.parametrize(("line", "printed"), TABLE_TOTALS)
-def test_table_totals_are_observations(
-    graph: Graph, report_lines: list[str], line: int, printed: list[str]
+def test_table_totals_are_printed_on_their_line(
+    report_lines: list[str], line: int, printed: list[str]
 ) -> None:
     assert " ".join(printed) in normalise(report_lines[line - 1]).replace(" / ", " ")
+
+
+@pytest.mark.parametrize(("line", "printed"), TABLE_TOTALS)
+def test_table_totals_are_observations(graph: Graph, line: int, printed: list[str]) -> None:
     for value in printed:
         candidates = observations_with_value(graph, value)
         assert any(cites_line(graph, o, line) for o in candidates), (value, line)
@@ -174,10 +181,16 @@ def groupings_named(graph: Graph, label: str) -> list[URIRef]:
 
 
 @pytest.mark.parametrize(("label", "level", "line"), NAMED_GROUPINGS)
-def test_named_grouping_has_its_level_and_source(
-    graph: Graph, report_lines: list[str], label: str, level: str, line: int
+def test_named_grouping_is_printed_near_its_line(
+    report_lines: list[str], label: str, level: str, line: int
 ) -> None:
     assert normalise(label) in normalise(" ".join(report_lines[line - 2 : line + 1]))
+
+
+@pytest.mark.parametrize(("label", "level", "line"), NAMED_GROUPINGS)
+def test_named_grouping_has_its_level_and_source(
+    graph: Graph, label: str, level: str, line: int
+) -> None:
     found = groupings_named(graph, label)
     assert len(found) == 1, (label, found)
     grouping = found[0]
