@@ -176,6 +176,8 @@ def read_ntriples(path: Path) -> NTriples:
         payload = pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_TRIPLES)
     except (SyntaxError, ValueError) as error:
         raise RdfSyntaxError(path, str(error)) from error
+    except MemoryError as error:
+        raise RdfSyntaxError(path, _too_long(error)) from None
     except OSError as error:
         raise RdfSyntaxError(path, f"cannot read ({error.strerror or error})") from error
     return _as_rdflib_reads(payload or b"")
@@ -291,6 +293,9 @@ _SCHEMA_PREDICATES = frozenset(
 )
 _INERT_TYPES = frozenset({OWL.NamedIndividual, OWL.Thing})
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Control characters a literal of a submission may not hold (tab, line feed and carriage return
+# are text): they would reach terminals and files raw (an ESC starts a terminal command).
+_LITERAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -348,6 +353,7 @@ def parse_submission(
     `ignored_triples`): only the project's ontology and shapes apply.
     """
     fmt = submission_format(path, input_format)
+    check_file_name(path)
     payload = _read_bounded(path, max_bytes)
     digest = hashlib.sha256(payload).hexdigest()
     if payload.startswith(b"\xef\xbb\xbf"):
@@ -364,6 +370,23 @@ def parse_submission(
     for subject, predicate, obj in kept:
         graph.add((_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base)))
     return Submission(path, fmt, digest, graph, ignored, normalised)
+
+
+def check_file_name(path: Path) -> None:
+    """A submitted file's name goes into its record and into messages: it must be text.
+
+    A name that is not UTF-8 (it reaches Python as lone surrogates) or holds a control character
+    (a carriage return ends a Turtle comment for some parsers; an ESC drives terminals) is
+    refused rather than altered, so that the record names the file exactly.
+    """
+    name = path.name
+    shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"the file name {shown!r} is not UTF-8 text: rename the file") from None
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise InputError(f"the file name {shown!r} holds a control character: rename the file")
 
 
 def reparse_turtle(payload: bytes, origin: str) -> Graph:
@@ -511,7 +534,17 @@ def _parse_untrusted(
                 )
     except (SyntaxError, ValueError) as error:
         raise RdfSyntaxError(path, str(error)) from error
+    except MemoryError as error:  # pyoxigraph: one token longer than its 16 MiB buffer
+        raise InputError(f"{path}: {_too_long(error)}") from None
     return triples, converter.normalised
+
+
+def _too_long(error: MemoryError) -> str:
+    """What pyoxigraph's MemoryError means for the person who wrote the file."""
+    return (
+        "one token (a comment, a literal or an IRI) is too long for the parser "
+        f"({' '.join(str(error).split()) or 'out of memory'})"
+    )
 
 
 class _TermConverter:
@@ -561,6 +594,13 @@ class _TermConverter:
         value = term.value
         if len(value) > MAX_LITERAL_CHARS:
             raise InputError(f"{self.path}: literal longer than {MAX_LITERAL_CHARS} characters")
+        control = _LITERAL_CONTROL.search(value)
+        if control:
+            raise InputError(
+                f"{self.path}: a literal holds the control character "
+                f"U+{ord(control.group()):04X} ({value[: control.start()][-40:]!r}…); "
+                "only tab, line feed and carriage return are allowed in text"
+            )
         normal = unicodedata.normalize("NFC", value)
         if normal != value:
             self.normalised += 1

@@ -3,9 +3,12 @@
 A submission is merged with the ontology and every data file, and the merged graph is
 validated against the project's shapes (ontology/shapes.ttl) only: a rule that spans the
 submission and the data (a partner defined in one file, an existing CA in another) sees both.
-Every new node of a submission is marked `prov:wasDerivedFrom submission:<id>`, the same
-statement `coopdec-kg add` stores, so the shapes hold it to the full law even when it cites the
-report.
+Every node of a submission is marked `prov:wasDerivedFrom submission:<id>`, the same statement
+`coopdec-kg add` stores, so the shapes hold it to the full law even when it cites the report.
+Before the shapes, the submission's own triples are held to the boundary (coopdec_kg.boundary):
+a submission that describes an existing resource, states a printed figure or the law, or points
+at the project's resources through a property the shapes do not check, is refused with one
+violation per triple, and the shapes are not applied.
 
 The report keeps the results about the submission's nodes (focus node or value described by
 the submission) and every result the submission causes on existing data (absent from the same
@@ -31,7 +34,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from coopdec_kg.errors import ContentError, InputError
+from coopdec_kg.boundary import Boundary, Crossing
+from coopdec_kg.errors import ContentError
 from coopdec_kg.graph import (
     DEFAULT_MAX_BYTES,
     INPUT_FORMATS,
@@ -48,9 +52,6 @@ if TYPE_CHECKING:
     import pyoxigraph
 
 LANGUAGES = ("fr", "en")
-# Kinds of project resources (cdr:{kind}/…) a submission may describe; the others (the law,
-# the report, the vocabularies) belong to the project.
-OPEN_KINDS = frozenset({"authority", "organisation", "link", "action", "agreement", "submission"})
 LEGAL_TEXT = prefixes()["legal-text"]
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
 ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
@@ -85,6 +86,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "hidden": (
             "Note : {n} résultat(s) sur les données existantes, antérieurs à cette soumission, "
             "ne sont pas affichés."
+        ),
+        "boundary": (
+            "Note : {n} triplet(s) franchissent la frontière des soumissions ; les formes (le "
+            "droit) n'ont pas été appliquées. Corrigez d'abord ces triplets."
         ),
         "property": "propriété",
         "value": "valeur",
@@ -123,6 +128,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "hidden": (
             "Note: {n} result(s) about the existing data, older than this submission, "
             "are not shown."
+        ),
+        "boundary": (
+            "Note: {n} triple(s) cross the submission boundary; the shapes (the law) were not "
+            "applied. Fix these triples first."
         ),
         "property": "property",
         "value": "value",
@@ -262,6 +271,7 @@ class ValidationReport:
     hidden: int
     labels: Labels
     triples: Mapping[str, int] = field(default_factory=dict)
+    crossings: int = 0  # triples refused at the boundary (then the shapes were not applied)
 
     @property
     def conforms(self) -> bool:
@@ -336,6 +346,8 @@ class ValidationReport:
                 )
         if self.hidden:
             notes.append(words["hidden"].format(n=self.hidden))
+        if self.crossings:
+            notes.append(words["boundary"].format(n=self.crossings))
         return notes
 
     def _finding_lines(self, finding: Finding, lang: str) -> list[str]:
@@ -405,6 +417,7 @@ class ValidationReport:
             ],
             "counts": self.counts(),
             "hiddenExistingResults": self.hidden,
+            "boundaryCrossings": self.crossings,
             "notes": self.notes(lang),
             "results": [
                 {
@@ -468,8 +481,8 @@ class _Context:
 
     shapes: Graph
     base: Graph
-    base_subjects: frozenset[Node]
     baseline: frozenset[Key]
+    boundary: Boundary
 
 
 _CONTEXTS: dict[str, _Context] = {}
@@ -484,7 +497,7 @@ class _TargetedContext:
     hierarchy: Graph
     classes: frozenset[URIRef]
     shape_nodes: frozenset[Node]
-    base_subjects: frozenset[Node] = frozenset()
+    boundary: Boundary
     base: Graph = field(default_factory=Graph)
     baseline: frozenset[Key] = frozenset()
 
@@ -504,7 +517,9 @@ def _targeted_context(project: Project) -> _TargetedContext:
     for predicate in (RDFS.subClassOf, RDFS.subPropertyOf, RDF.type):
         for triple in ontology.triples((None, predicate, None)):
             hierarchy.add(triple)
-    return _TargetedContext(shapes, ontology, hierarchy, classes, frozenset(named))
+    return _TargetedContext(
+        shapes, ontology, hierarchy, classes, frozenset(named), Boundary.of(shapes, ontology)
+    )
 
 
 def _annotation_labels(shapes: Graph, store: pyoxigraph.Store) -> Graph:
@@ -564,7 +579,7 @@ def _context(project: Project) -> _Context:
         shapes = parse_turtle(project.shapes_file)
         base = load_graph_with(project, extra)
         baseline = frozenset(_key(r, g) for r, g in _results(_run(base, shapes)))
-        found = _CONTEXTS[key] = _Context(shapes, base, frozenset(base.subjects()), baseline)
+        found = _CONTEXTS[key] = _Context(shapes, base, baseline, Boundary.of(shapes, base))
         while len(_CONTEXTS) > 4:
             _CONTEXTS.pop(next(iter(_CONTEXTS)))
     return found
@@ -670,19 +685,14 @@ def submission_record(submission: Submission, created: datetime) -> Graph:
     return record
 
 
-def with_provenance(
-    submission: Submission, existing_subjects: Iterable[Node], created: datetime
-) -> Graph:
-    """The submission's triples, its record, and prov:wasDerivedFrom on each new subject."""
-    existing = (
-        existing_subjects if isinstance(existing_subjects, frozenset) else set(existing_subjects)
-    )
+def with_provenance(submission: Submission, created: datetime) -> Graph:
+    """The submission's triples, its record, and prov:wasDerivedFrom on each of its subjects
+    (all of them its own resources, once it keeps within the boundary)."""
     graph = new_graph()
     graph += submission.graph
     graph += submission_record(submission, created)
     for subject in set(submission.graph.subjects()):
-        if subject not in existing:
-            graph.add((subject, PROV.wasDerivedFrom, submission.iri))
+        graph.add((subject, PROV.wasDerivedFrom, submission.iri))
     return graph
 
 
@@ -715,19 +725,32 @@ class Validator:
 
     def stored_graphs(self, submissions: Sequence[Submission], created: datetime) -> list[Graph]:
         """What `add` would store for each submission (triples, record, provenance)."""
-        existing: Iterable[Node] = self.context.base_subjects
-        if self.targeted:
-            from coopdec_kg.store import existing_subjects
-
-            described = {s for sub in submissions for s in sub.graph.subjects()}
-            existing = existing_subjects(self._store(), _iris(described))
-        return [with_provenance(s, existing, created) for s in submissions]
+        return [with_provenance(s, created) for s in submissions]
 
     def validate(
         self, submissions: Sequence[Submission], created: datetime | None = None
     ) -> ValidationReport:
-        """Validate the submissions together, merged with the ontology and the data."""
+        """Hold the submissions to the boundary, then, if they keep within it, validate them
+        together against the shapes, merged with the ontology and the data."""
+        crossed = self.check_boundary(submissions)
+        if not crossed.conforms:
+            return crossed
         return self.validate_graphs(submissions, self.stored_graphs(submissions, _now(created)))
+
+    def check_boundary(self, submissions: Sequence[Submission]) -> ValidationReport:
+        """The triples that cross the submission boundary, one violation each (none: conforms)."""
+        context = self.context
+        findings = []
+        for submission in submissions:
+            for crossing in context.boundary.crossings(submission):
+                findings.append(_crossing_finding(context.shapes, crossing, submission))
+        label_graphs = [context.shapes, context.base]
+        if isinstance(context, _TargetedContext):
+            label_graphs = [context.shapes, context.ontology]
+        triples = {s.identifier: len(s.graph) for s in submissions}
+        return ValidationReport(
+            submissions, findings, 0, Labels(label_graphs), triples, crossings=len(findings)
+        )
 
     def validate_graphs(
         self, submissions: Sequence[Submission], stored: Sequence[Graph]
@@ -796,6 +819,24 @@ class Validator:
         for triple in triples:
             base.add(triple)  # type: ignore[arg-type]
         return base
+
+
+def _crossing_finding(shapes: Graph, crossing: Crossing, submission: Submission) -> Finding:
+    """A boundary crossing as a violation of its rule: the triple is focus, path and value."""
+    said = _shape_words(shapes, crossing.rule)
+    return Finding(
+        focus=crossing.subject,
+        severity=SH.Violation,
+        shape=said.shape,
+        component=None,
+        path=crossing.predicate,
+        value=crossing.object,
+        messages=said.messages,
+        shape_names=said.names,
+        rules=said.rules,
+        texts=said.texts,
+        files=(submission.path.name,),
+    )
 
 
 def _finding(
@@ -947,25 +988,5 @@ def parse_all(
     unique: dict[str, Submission] = {}
     for path in paths:
         submission = parse_submission(path, input_format, max_bytes)
-        check_scope(submission)
         unique.setdefault(submission.identifier, submission)
     return list(unique.values())
-
-
-def check_scope(submission: Submission) -> None:
-    """A submission describes cooperation (authorities, organisations, links, actions,
-    agreements, and resources of its own); it may not state anything about the law, the
-    report or the project's vocabularies (legal-definition:…, domain:…, passage:…), which the
-    shapes rely on: adding a mandatory competence to the legal definition of a CA, say, would
-    change what every CA is held to."""
-    for subject in submission.graph.subjects():
-        text = str(subject)
-        if not text.startswith(str(CDR)):
-            continue
-        kind = text[len(str(CDR)) :].split("/", 1)[0]
-        if kind not in OPEN_KINDS:
-            raise InputError(
-                f"{submission.path}: <{text}> belongs to the project's own {kind!r} resources; "
-                "a submission may only describe authorities, organisations, links, actions, "
-                "agreements and resources of its own"
-            )
