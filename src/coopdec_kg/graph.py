@@ -187,7 +187,7 @@ def parse_ntriples(payload: bytes) -> Graph:
     """Parse N-Triples this tool has produced (e.g. lines `read_ntriples` gave) with rdflib."""
     graph = Graph(bind_namespaces="none")
     try:
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             graph.parse(data=payload.decode("utf-8"), format="nt")
     except Exception as error:  # same reason as parse_turtle
         raise RdfSyntaxError("N-Triples", str(error)) from error
@@ -223,7 +223,7 @@ def _as_rdflib_reads(payload: bytes) -> NTriples:
     """Rewrite the typed literals whose lexical form rdflib would normalise."""
     changes: dict[tuple[bytes, bytes], bytes] = {}
     typed = set()
-    with _quiet_literal_warnings():
+    with quiet_literal_warnings():
         for lexical, datatype in _typed_literals(payload):
             text = unescape_ntriples(lexical.decode("utf-8"))
             kind = datatype.decode("utf-8")
@@ -393,7 +393,7 @@ def reparse_turtle(payload: bytes, origin: str) -> Graph:
     """Parse Turtle this tool has just written, to prove it reads back before it is stored."""
     graph = new_graph()
     try:
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             graph.parse(data=payload.decode("utf-8"), format="turtle")
     except Exception as error:  # same reason as parse_turtle
         raise RdfSyntaxError(origin, str(error)) from error
@@ -519,7 +519,7 @@ def _parse_untrusted(
             base_iri=base,
             without_named_graphs=True,
         )
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             for quad in parsed:
                 if len(triples) >= max_triples:
                     raise InputError(
@@ -683,7 +683,7 @@ def _skolem(node: Node, skolem: dict[BNode, URIRef], base: str) -> Node:
 
 
 @contextmanager
-def _quiet_literal_warnings() -> Iterator[None]:
+def quiet_literal_warnings() -> Iterator[None]:
     """rdflib logs a warning with a traceback for each ill-typed literal: keep stderr clean."""
     logger = logging.getLogger("rdflib.term")
     previous = logger.disabled
