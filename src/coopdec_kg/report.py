@@ -101,11 +101,21 @@ def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
         )
         for r in records
     )
+    # The report names no CA of groups A and B; extra files or submissions may name some.
+    unnamed = [_text(r["notation"]) for r in records if not _number(r["namedCount"])]
+    listed = " et ".join([", ".join(unnamed[:-1]), unnamed[-1]] if len(unnamed) > 1 else unnamed)
+    plural = len(unnamed) > 1
+    note = (
+        f"Aucune CA nommée {'aux groupes' if plural else 'au groupe'} {listed} : le rapport "
+        "n'en nomme pas, le graphe n'en invente pas."
+        if unnamed
+        else ""
+    )
     return Table(
         "Niveaux d'engagement des CA (partie II)",
         ("Groupe", "Niveau", "CA selon le rapport", "CA nommées dans le graphe"),
         rows,
-        "Le rapport ne nomme aucune CA des groupes A et B : le graphe n'en invente pas.",
+        note,
     )
 
 
