@@ -82,7 +82,7 @@ class Boundary:
         """The submission's triples that cross the boundary, one rule each (the first broken)."""
         own = str(submission.iri) + "/"
         found = []
-        for subject, predicate, value in submission.graph:
+        for subject, predicate, value in submission.triples:
             rule = self.rule_broken(subject, predicate, value, own)
             if rule is not None and isinstance(predicate, URIRef):
                 found.append(Crossing(subject, predicate, value, rule))

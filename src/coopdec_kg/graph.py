@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,22 @@ def unescape_ntriples(text: str) -> str:
         return _NT_SIMPLE_ESCAPES.get(char, char)
 
     return _NT_ESCAPE.sub(replace, text) if "\\" in text else text
+
+
+def ntriples_term(node: Node) -> str:
+    """One term in N-Triples syntax (IRIs as checked by the parser that produced them)."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    if isinstance(node, Literal):
+        quoted = f'"{_escape_ntriples(str(node))}"'
+        if node.language:
+            return f"{quoted}@{node.language}"
+        if node.datatype is not None and node.datatype != XSD.string:
+            return f"{quoted}^^<{node.datatype}>"
+        return quoted
+    raise TypeError(f"not an RDF term: {node!r}")
 
 
 def _escape_ntriples(text: str) -> str:
@@ -299,16 +316,29 @@ _LITERAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+Triple = tuple[Node, URIRef, Node]
+
+
 @dataclass(frozen=True)
 class Submission:
-    """One parsed submission: its triples, blank nodes skolemised, foreign schema removed."""
+    """One parsed submission: its distinct triples, blank nodes skolemised, foreign schema
+    removed."""
 
     path: Path
     input_format: str
     digest: str
-    graph: Graph
+    triples: tuple[Triple, ...]
     ignored_triples: int
     normalised_literals: int
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph, built when first asked (a second for 50 000
+        triples, which validating on the store does without)."""
+        graph = new_graph()
+        for triple in self.triples:
+            graph.add(triple)
+        return graph
 
     @property
     def identifier(self) -> str:
@@ -365,11 +395,12 @@ def parse_submission(
     if not kept:
         what = "no triples" if not triples else "only shapes, imports or vocabulary statements"
         raise InputError(f"{path}: nothing to validate ({what})")
-    graph = new_graph()
     skolem: dict[BNode, URIRef] = {}
-    for subject, predicate, obj in kept:
-        graph.add((_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base)))
-    return Submission(path, fmt, digest, graph, ignored, normalised)
+    distinct = dict.fromkeys(
+        (_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base))
+        for subject, predicate, obj in kept
+    )
+    return Submission(path, fmt, digest, tuple(distinct), ignored, normalised)
 
 
 def check_file_name(path: Path) -> None:
@@ -554,6 +585,9 @@ class _TermConverter:
         self.path = path
         self.blank_nodes: dict[str, BNode] = {}
         self.normalised = 0
+        # Terms repeat (predicates, classes, the CA named on every line): each is checked once.
+        self._iris: dict[str, URIRef] = {}
+        self._literals: dict[Any, tuple[Literal, bool]] = {}
 
     def subject(self, term: Any) -> Node:
         import pyoxigraph
@@ -573,6 +607,12 @@ class _TermConverter:
 
     def iri(self, term: Any) -> URIRef:
         value = str(term.value)
+        found = self._iris.get(value)
+        if found is None:
+            found = self._iris[value] = self._checked_iri(value)
+        return found
+
+    def _checked_iri(self, value: str) -> URIRef:
         scheme = value.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise InputError(
@@ -589,6 +629,15 @@ class _TermConverter:
         return iri
 
     def literal(self, term: Any) -> Literal:
+        found = self._literals.get(term)
+        if found is None:
+            before = self.normalised
+            found = self._literals[term] = (self._checked_literal(term), self.normalised > before)
+        elif found[1]:
+            self.normalised += 1
+        return found[0]
+
+    def _checked_literal(self, term: Any) -> Literal:
         if term.direction is not None:
             raise InputError(f"{self.path}: literals with a base direction are not supported")
         value = term.value
@@ -621,26 +670,33 @@ def _without_foreign_schema(
 ) -> tuple[list[tuple[Node, URIRef, Node]], int]:
     """Drop shapes, owl:imports and statements about vocabulary terms; count what was dropped."""
     vocabulary = _vocabulary_namespaces()
+    shacl = str(SH)
 
     def is_vocabulary(node: Node) -> bool:
         return isinstance(node, URIRef) and str(node).startswith(vocabulary)
 
+    # Predicates and subjects repeat: each is judged once.
+    schema_predicate = {
+        p: p in _SCHEMA_PREDICATES or str(p).startswith(shacl) for p in {p for _, p, _ in triples}
+    }
     schema_subjects = {
         s
         for s, p, o in triples
-        if str(p).startswith(str(SH))
+        if str(p).startswith(shacl)
         or (p == RDF.type and is_vocabulary(o) and o not in _INERT_TYPES and not _is_data_class(o))
     }
+    foreign_subject: dict[Node, bool] = {}
     kept: list[tuple[Node, URIRef, Node]] = []
     dropped_blank: set[Node] = set()
     for triple in triples:
         s, p, o = triple
+        foreign = foreign_subject.get(s)
+        if foreign is None:
+            foreign = foreign_subject[s] = s in schema_subjects or is_vocabulary(s)
         drop = (
-            s in schema_subjects
-            or is_vocabulary(s)
-            or p in _SCHEMA_PREDICATES
-            or str(p).startswith(str(SH))
-            or (isinstance(o, URIRef) and str(o).startswith(str(SH)))
+            foreign
+            or schema_predicate[p]
+            or (isinstance(o, URIRef) and str(o).startswith(shacl))
             or (p == RDF.type and o in _INERT_TYPES)
         )
         if drop:

@@ -248,11 +248,14 @@ def to_rdflib(term: object) -> Identifier | None:
 Answer = tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]
 
 
-def select(store: pyoxigraph.Store, query: str) -> Answer:
+def select(
+    store: pyoxigraph.Store, query: str, converted: dict[object, Identifier | None] | None = None
+) -> Answer:
     """Run a SELECT query on the store: its columns, and rows of rdflib terms.
 
     Each distinct term is converted once: building an rdflib Literal checks its language tag
-    and parses its value, which dominated queries of 75 000 rows with repeated labels.
+    and parses its value, which dominated queries of 75 000 rows with repeated labels. Several
+    queries about the same nodes may share `converted`, the terms already converted.
     """
     import pyoxigraph
 
@@ -260,7 +263,9 @@ def select(store: pyoxigraph.Store, query: str) -> Answer:
     if not isinstance(solutions, pyoxigraph.QuerySolutions):
         raise TypeError("not a SELECT query")
     columns = tuple(variable.value for variable in solutions.variables)
-    converted: dict[object, Identifier | None] = {None: None}
+    if converted is None:
+        converted = {}
+    converted[None] = None
 
     def rdflib_term(term: object) -> Identifier | None:
         try:
