@@ -554,11 +554,14 @@ def validate_command(
     ] = False,
 ) -> None:
     """Validate new data against the law of decentralised cooperation, in the context of the
-    ontology and the existing data (a file may refer to a CA already in the graph). Each problem
-    names the resource, the legal rule it breaks and the text that states it. Only the project's
-    shapes and ontology apply (shapes or owl:imports inside a FILE are ignored), and a FILE never
-    makes the tool read another file or reach the network. Exit codes: 0 conforms (warnings
-    allowed), 1 violations, 2 unreadable or unusable input.
+    ontology and the existing data (a file may refer to a CA already in the graph). First the
+    submission boundary: a FILE describes only the resources it creates (blank nodes or relative
+    IRIs, placed in its own namespace), links to existing ones through the shapes' properties,
+    and states no printed figure, law or provenance; each triple that crosses it is a violation.
+    Then the law: each problem names the resource, the legal rule it breaks and the text that
+    states it. Only the project's shapes and ontology apply (shapes or owl:imports inside a FILE
+    are ignored), and a FILE never makes the tool read another file or reach the network. Exit
+    codes: 0 conforms (warnings allowed), 1 violations, 2 unreadable or unusable input.
     """
     from coopdec_kg.validation import validate_content, validate_files
 
@@ -595,7 +598,7 @@ def add_command(
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
 ) -> None:
     """Validate the files together like `validate`; if they conform, store each one as a new
-    file data/submission-<id>.ttl (its blank nodes turned into IRIs, every new resource linked
+    file data/submission-<id>.ttl (its resources in the namespace submission:<id>/, each linked
     to a record of the file's name, hash and date). All files or none are written, atomically: a
     rejected batch leaves data/ byte for byte unchanged, and adding a file again changes nothing.
     Exit codes: 0 added (or already there), 1 rejected (nothing written), 2 input error.
