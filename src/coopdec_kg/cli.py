@@ -153,10 +153,9 @@ def _run_query(
         from coopdec_kg.store import extra_files
 
         return queries.run(load_graph_with(content, extra_files(content)), named, values)
-    from coopdec_kg.store import open_current
+    from coopdec_kg.store import with_current
 
-    store, _ = open_current(content)
-    return queries.run_on_store(store, named, values)
+    return with_current(content, lambda store: queries.run_on_store(store, named, values))
 
 
 class ReportFormat(StrEnum):

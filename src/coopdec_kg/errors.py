@@ -10,6 +10,7 @@ CoopdecError                 every error a user can cause (exit 2 unless stated)
 │   └── ParameterError       missing, undeclared or ill-typed parameter
 ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
 ├── ExportError              an export cannot be written
+├── StoreError               the persistent store cannot be built or read
 └── ReasonerUnavailable      Java or owlready2 cannot run
 """
 
@@ -61,6 +62,10 @@ class EndpointError(CoopdecError):
 
 class ExportError(CoopdecError):
     """An export could not be written."""
+
+
+class StoreError(CoopdecError):
+    """The persistent store cannot be built (no space, read-only folder) or read."""
 
 
 class ReasonerUnavailable(CoopdecError):
