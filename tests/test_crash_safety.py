@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from coopdec_kg import journal, store
+from coopdec_kg import journal, locks, store
 from coopdec_kg.cli import app
-from coopdec_kg.errors import ContentError
+from coopdec_kg.errors import ContentError, StoreCorrupted
 from coopdec_kg.project import Project
 from kill_points import KILLED, in_child, killed_at
 
@@ -115,12 +115,21 @@ def test_a_batch_committed_by_its_journal_is_finished_by_the_next_command(conten
         assert (data / name).read_bytes() == payload
 
 
-def test_a_journal_naming_files_outside_the_batch_is_refused(content: Project) -> None:
-    (content.data_dir / journal.JOURNAL).write_text(
-        json.dumps([["../../etc/x.tmp", "../report.ttl"]]), encoding="utf-8"
-    )
+@pytest.mark.parametrize(
+    "renames",
+    [[["../../x.tmp", "../report.ttl"]], [[".report.ttl.x.tmp", "report.ttl"]]],
+    ids=["outside data/", "a file of the report"],
+)
+def test_a_journal_naming_files_outside_the_batch_is_refused(
+    content: Project, renames: list[list[str]]
+) -> None:
+    before = snapshot(content.data_dir)
+    (content.data_dir / ".report.ttl.x.tmp").write_text("# forged\n", encoding="utf-8")
+    (content.data_dir / journal.JOURNAL).write_text(json.dumps(renames), encoding="utf-8")
     with pytest.raises(ContentError, match="outside the batch"):
         assert content.data_files
+    assert (content.data_dir / "report.ttl").read_bytes() != b"# forged\n"
+    assert set(snapshot(content.data_dir)) == set(before) | {".report.ttl.x.tmp", journal.JOURNAL}
 
 
 def test_temporary_files_of_a_crash_before_the_commit_are_removed(content: Project) -> None:
@@ -293,7 +302,7 @@ def test_a_store_found_corrupt_by_a_query_is_rebuilt_and_the_query_run_again(
     def count(opened: object) -> int:
         readings.append(Path(store._folder_of(store._read_pointer(location)) or ""))
         if len(readings) == 1:  # as pyoxigraph reports a bad block checksum
-            raise store.StoreCorrupted("Corruption: block checksum mismatch")
+            raise StoreCorrupted("Corruption: block checksum mismatch")
         return len(opened)  # type: ignore[arg-type]
 
     with caplog.at_level(logging.INFO, logger="coopdec_kg"):
@@ -307,7 +316,7 @@ def test_a_corruption_error_of_the_engine_becomes_a_store_error() -> None:
         def query(self, _text: str) -> None:
             raise RuntimeError("Corruption: block checksum mismatch: stored = 1, computed = 2")
 
-    with pytest.raises(store.StoreCorrupted, match="block checksum mismatch"):
+    with pytest.raises(StoreCorrupted, match="block checksum mismatch"):
         store.select(Damaged(), "SELECT * WHERE { ?s ?p ?o }")  # type: ignore[arg-type]
 
 
@@ -449,3 +458,25 @@ def test_add_of_three_files_killed_at_its_second_rename_adds_all_or_none(
     assert len(added) in (0, 3)
     assert not [name for name in os.listdir(content.data_dir) if name.startswith(".")]
     assert set(snapshot(content.data_dir)) == set(before) | {path.name for path in added}
+
+
+def test_a_store_of_the_earlier_layout_is_rebuilt_and_removed(
+    small: Project, tmp_path: Path
+) -> None:
+    """Earlier versions named the folder by its fingerprint and the pointer did not name it."""
+    location = tmp_path / "store"
+    built = store.build(small, (), location)
+    pointer = json.loads((location / store.POINTER).read_text(encoding="utf-8"))
+    legacy = location / pointer.pop("fingerprint")
+    locks.release_read_lock(built.path)  # built by an earlier process, which has ended
+    built.path.rename(legacy)
+    (location / store.POINTER).write_text(
+        json.dumps({"fingerprint": legacy.name, **pointer} | {"folder": None}), encoding="utf-8"
+    )
+    (location / "build-x1y2").mkdir()  # what a crashed build of that version left
+    (location / "notes.txt").write_text("the user's own file\n", encoding="utf-8")
+    opened, info = store.open_current(small, location)
+    assert info.rebuilt and len(opened) > 0
+    assert sorted(p.name for p in location.iterdir()) == sorted(
+        [store.POINTER, info.path.name, "notes.txt"]
+    ), "what earlier versions left is removed, nothing else"

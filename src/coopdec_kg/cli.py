@@ -88,6 +88,11 @@ def project() -> Project:
         return Project.locate(state.root)
 
 
+def _file_or_stdout(output: Path | None) -> Path | None:
+    """The file named by -o, or None for stdout (no -o, or `-o -`)."""
+    return None if output is None or str(output) == "-" else output
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"coopdec-kg {__version__}")
@@ -301,11 +306,6 @@ def query_command(
     from coopdec_kg.results import render
 
     typer.echo(render(result.page(offset, limit), output_format.value), nl=False)
-
-
-def _file_or_stdout(output: Path | None) -> Path | None:
-    """The file named by -o, or None for stdout (no -o, or `-o -`)."""
-    return None if output is None or str(output) == "-" else output
 
 
 def _rows_shown(shown: int, offset: int, total: int, capped: bool) -> str:

@@ -11,6 +11,7 @@ CoopdecError                 every error a user can cause (exit 2 unless stated)
 ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
 ├── ExportError              an export cannot be written
 ├── StoreError               the persistent store cannot be built or read
+│   └── StoreCorrupted       a read of the store met corrupt data
 └── ReasonerUnavailable      Java or owlready2 cannot run
 """
 
@@ -66,6 +67,14 @@ class ExportError(CoopdecError):
 
 class StoreError(CoopdecError):
     """The persistent store cannot be built (no space, read-only folder) or read."""
+
+
+class StoreCorrupted(StoreError):
+    """A read of the store met corrupt data (`store.with_current` rebuilds and reads again)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"the store is corrupt ({detail}): `coopdec-kg build` rebuilds it")
 
 
 class ReasonerUnavailable(CoopdecError):

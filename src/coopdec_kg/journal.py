@@ -20,8 +20,10 @@ each final name renamed back to its temporary one before the journal goes, so th
 truthfully told "nothing added" (and a crash during that undo is still rolled forward).
 
 Every command that lists data/ (Project.data_files) finishes a journal it finds first, waiting
-for the content lock; the temporary files of a crashed `add` are removed by the next command
-that gets the content lock without waiting.
+for the content lock, and lists again if a journal appeared meanwhile: only a whole commit run
+between its two looks at the folder (a few statements apart) could go unseen. The
+temporary files of a crashed `add` are removed by the next command that gets the content lock
+without waiting.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ def committed_files(folder: Path, suffix: str) -> list[Path]:
     """The folder's files ending in `suffix` (by name) as last committed: an interrupted batch
     is finished first, and a batch being committed meanwhile is waited for."""
     while True:
-        names = os.listdir(folder)
+        try:
+            names = os.listdir(folder)
+        except OSError as error:
+            raise ContentError(f"{folder}: cannot read this folder ({error.strerror})") from error
         if JOURNAL in names:
             with content_lock(folder):
                 settle(folder)
@@ -164,7 +169,8 @@ def _read_journal(journal: Path) -> list[tuple[str, str]]:
             f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX} files next to it, then add again"
         ) from error
     for temporary, final in renames:
-        if "/" in final or final.startswith(".") or not temporary.startswith(f".{final}."):
+        ours = final.startswith(FILE_PREFIX) and temporary.startswith(f".{final}.")
+        if not ours or "/" in temporary + final:
             raise ContentError(f"{journal}: names a file outside the batch ({final!r})")
     return renames
 

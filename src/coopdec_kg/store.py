@@ -1,7 +1,7 @@
 """The persistent embedded store: ontology, data and extra files bulk-loaded into pyoxigraph.
 
 Later commands reopen it instead of re-parsing Turtle. Its folder (`.coopdec-store/` by default)
-holds one folder per build, `store-<fingerprint>-<random>/`, and the pointer `current.json`
+holds one folder per build, `store-<fingerprint start>-<random>/`, and the pointer `current.json`
 naming the current one with the fingerprint (a hash of every source file's bytes) of what it was
 built from. Its lifecycle is safe under concurrency and kill -9:
 
@@ -12,9 +12,9 @@ built from. Its lifecycle is safe under concurrency and kill -9:
   disk now. Otherwise the first command that needs it rebuilds it; commands that need it at the
   same time wait for that build and reuse it.
 - A reader takes a shared lock on a store folder before opening it, then checks that the
-  pointer still names it. A folder is removed only by a build that locks it exclusively without
-  waiting and finds it is not current: the current store, and any store a process has opened,
-  are never removed.
+  pointer still names it. A folder is removed only under the content lock (so the pointer does
+  not move), when it is not current and can be locked exclusively without waiting: the current
+  store, and any store a running process has opened, are never removed.
 - A store that cannot be opened (missing or corrupt RocksDB files) is named on the log and
   rebuilt; one found corrupt while a query reads it is rebuilt and the query run again
   (`with_current`).
@@ -41,7 +41,13 @@ from typing import TYPE_CHECKING, TypeVar
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.errors import ContentError, CoopdecError, RdfSyntaxError, StoreError
+from coopdec_kg.errors import (
+    ContentError,
+    CoopdecError,
+    RdfSyntaxError,
+    StoreCorrupted,
+    StoreError,
+)
 from coopdec_kg.journal import sync_folder
 from coopdec_kg.locks import content_lock, read_lock, release_read_lock, try_remove_lock
 from coopdec_kg.project import Project, user_cache
@@ -72,14 +78,6 @@ class StoreInfo:
     fingerprint: str
     files: tuple[Path, ...]
     rebuilt: bool
-
-
-class StoreCorrupted(StoreError):
-    """The store failed a read with a corruption error (see `with_current`)."""
-
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-        super().__init__(f"the store is corrupt ({detail}): `coopdec-kg build` rebuilds it")
 
 
 def default_location(project: Project) -> Path:
@@ -266,8 +264,8 @@ def _build_locked(
             f"{location}: cannot create the store here ({error.strerror}); set "
             f"{STORE_VARIABLE} to a writable folder"
         ) from error
-    read_lock(folder)  # no other build removes it, before or after it is published
     try:
+        read_lock(folder)  # no other build removes it, before or after it is published
         _bulk_load(folder, files)
         _sync_tree(folder)
         _publish(location, folder, key, files, [p.resolve() for p in extra])
