@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -32,6 +32,11 @@ from coopdec_kg.terminal import printable
 if TYPE_CHECKING:
     from coopdec_kg.queries import NamedQuery
     from coopdec_kg.results import QueryResult
+
+    # A named query's answer, given its parameters' values.
+    Answering = Callable[[NamedQuery, dict[str, str]], QueryResult]
+
+Outcome = TypeVar("Outcome")
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -142,6 +147,11 @@ def project() -> Project:
         return Project.locate(state.root)
 
 
+def _file_or_stdout(output: Path | None) -> Path | None:
+    """The file named by -o, or None for stdout (no -o, or `-o -`)."""
+    return None if output is None or str(output) == "-" else output
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"coopdec-kg {__version__}")
@@ -203,11 +213,10 @@ class Engine(StrEnum):
     rdflib = "rdflib"
 
 
-def _answers(
-    content: Project, engine: Engine
-) -> Callable[[NamedQuery, dict[str, str]], QueryResult]:
-    """Named queries answered by the chosen engine, on the graph every command reads: the
-    ontology, the data and the store's extra files (the library raises; the caller reports)."""
+def _on_graph(content: Project, engine: Engine, work: Callable[[Answering], Outcome]) -> Outcome:
+    """`work` done with named queries answered by the chosen engine, on the graph every command
+    reads: the ontology, the data and the store's extra files (the library raises; the caller
+    reports). On the store, `work` is done again if the store turns out corrupt meanwhile."""
     from coopdec_kg import queries
 
     if engine is Engine.rdflib:
@@ -215,11 +224,13 @@ def _answers(
         from coopdec_kg.store import extra_files
 
         graph = load_graph_with(content, extra_files(content))
-        return lambda named, values: queries.run(graph, named, values)
-    from coopdec_kg.store import open_current
+        return work(lambda named, values: queries.run(graph, named, values))
+    from coopdec_kg.store import with_current
 
-    store, _ = open_current(content)
-    return lambda named, values: queries.run_on_store(store, named, values)
+    return with_current(
+        content,
+        lambda store: work(lambda named, values: queries.run_on_store(store, named, values)),
+    )
 
 
 def _note_extra_files(content: Project, included: bool = True) -> None:
@@ -397,7 +408,7 @@ def query_command(
             result = run_remote(endpoint, named, values, timeout, max_answer_bytes)
         else:
             _note_extra_files(content)
-            result = _answers(content, engine)(named, values)
+            result = _on_graph(content, engine, lambda answer: answer(named, values))
     if output_format is ResultFormat.table:
         from rich.console import Console
 
@@ -440,7 +451,8 @@ def report_command(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to FILE (atomically) instead of stdout. Its folder must exist.",
+            help="Write to FILE (atomically) instead of stdout (`-`). Its folder must exist; "
+            "FILE must be a regular file outside data/, ontology/, queries/ and the store.",
         ),
     ] = None,
     engine: Annotated[
@@ -459,15 +471,21 @@ def report_command(
     set against the same figure computed from the graph. The graph is the one `query` reads
     (with the store's extra files, if any: a note says so), so both give the same answers.
     """
-    from coopdec_kg.export import write_atomic
+    from coopdec_kg.export import check_output, write_atomic
     from coopdec_kg.queries import find_query
     from coopdec_kg.report import build_report, render
 
     content = project()
+    output = _file_or_stdout(output)
     with user_errors():
+        if output is not None:
+            check_output(content, output)
         _note_extra_files(content)
-        answer = _answers(content, engine)
-        report = build_report(lambda name: answer(find_query(content, name), {}))
+        report = _on_graph(
+            content,
+            engine,
+            lambda answer: build_report(lambda name: answer(find_query(content, name), {})),
+        )
         text = render(report, output_format.value)
         if output is not None:
             write_atomic(output, text.encode("utf-8"))
@@ -663,7 +681,8 @@ def export_command(
             "-o",
             metavar="FILE",
             help="Write the dump to FILE (atomically: never a half-written file) instead of "
-            "stdout. Its folder must exist.",
+            "stdout (`-`). Its folder must exist; FILE must be a regular file outside data/, "
+            "ontology/, queries/ and the store.",
         ),
     ] = None,
     include_extra: Annotated[bool, _INCLUDE_EXTRA_OPTION] = False,
@@ -677,6 +696,7 @@ def export_command(
     from coopdec_kg.export import export, export_file, format_for
 
     content = project()
+    output = _file_or_stdout(output)
     with user_errors():
         fmt = format_for(format_name, output)
         _note_extra_files(content, included=include_extra)
@@ -696,7 +716,8 @@ def docs_command(
             "--output",
             "-o",
             metavar="DIR",
-            help="Folder for the pages (created if missing; its parent must exist).",
+            help="Folder for the pages (created if missing; its parent must exist), outside "
+            "data/, ontology/, queries/ and the store.",
         ),
     ] = Path("docs"),
 ) -> None:
