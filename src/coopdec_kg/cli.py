@@ -287,6 +287,7 @@ def queries_command(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="coopdec-kg queries", header_style="bold", show_lines=True)
     table.add_column("name", no_wrap=True)
@@ -297,7 +298,8 @@ def queries_command(
             f"{p.name} ({p.type_label}, {'required' if p.required else 'optional'})"
             for p in named.parameters
         )
-        table.add_row(named.name, f"{named.summary}\n{named.summary_en}", parameters or "–")
+        cells = (named.name, f"{named.summary}\n{named.summary_en}", parameters or "–")
+        table.add_row(*(Text(printable(cell, keep="\n")) for cell in cells))
     Console().print(table)
 
 
