@@ -22,7 +22,6 @@ from coopdec_kg.errors import ExportError
 from coopdec_kg.export import (
     DATA_GRAPH,
     FORMATS,
-    GRAPH_BASE,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
     Dump,
@@ -35,6 +34,7 @@ from coopdec_kg.export import (
     to_turtle,
     write_atomic,
 )
+from coopdec_kg.metadata import GRAPH_BASE
 from coopdec_kg.namespaces import context_document, prefixes
 from coopdec_kg.project import Project
 

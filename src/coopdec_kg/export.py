@@ -47,6 +47,9 @@ from coopdec_kg.graph import (
     unescape_ntriples,
 )
 from coopdec_kg.metadata import (
+    DATA_GRAPH,
+    METADATA_GRAPH,
+    ONTOLOGY_GRAPH,
     VoidStatistics,
     content_date,
     countries_of_lines,
@@ -82,10 +85,6 @@ FORMATS: dict[str, ExportFormat] = {
 }
 DEFAULT_FORMAT = "turtle"
 
-GRAPH_BASE = "https://w3id.org/coopdec-kg/graph/"
-ONTOLOGY_GRAPH = URIRef(GRAPH_BASE + "ontology")
-DATA_GRAPH = URIRef(GRAPH_BASE + "data")
-METADATA_GRAPH = URIRef(GRAPH_BASE + "metadata")
 SCALE_BYTES = 8 * 1024 * 1024  # content bigger than this is dumped without rdflib
 
 
@@ -132,7 +131,7 @@ def collect(project: Project, modified: date | None = None, extra: Sequence[Path
     """
     ontology = load_ontology(project)
     data = load_data_with(project, extra) if extra else load_data(project)
-    metadata = describe(ontology, data, modified or content_date(project, extra))
+    metadata = describe(ontology, data, modified or content_date(project))
     return Dump(ontology, data, metadata)
 
 
@@ -154,6 +153,13 @@ def serialize(dump: Dump, fmt: ExportFormat) -> bytes:
     return to_turtle(union)
 
 
+def serialize_metadata(metadata: Graph, fmt: ExportFormat) -> bytes:
+    """The catalogue description alone, for harvesters (in TriG, in its own named graph)."""
+    if fmt.name == "trig":
+        return to_trig({METADATA_GRAPH: metadata})
+    return serialize(Dump(new_graph(), new_graph(), metadata), fmt)
+
+
 def serialize_at_scale(
     project: Project, fmt: ExportFormat, extra: Sequence[Path] = (), modified: date | None = None
 ) -> bytes:
@@ -165,8 +171,9 @@ def serialize_at_scale(
 def _chunks_at_scale(
     project: Project, fmt: ExportFormat, extra: Sequence[Path], modified: date | None
 ) -> Iterator[bytes]:
-    when = modified or content_date(project, extra)
-    ontology, data, metadata = _read_lines(project, extra, when)
+    when = modified or content_date(project)
+    ontology, data, description = _read_lines(project, extra, when)
+    metadata = _lines_of_graph(description)
     if fmt.name == "trig":
         graphs = {ONTOLOGY_GRAPH: ontology, DATA_GRAPH: data, METADATA_GRAPH: metadata}
         del ontology, data
@@ -184,9 +191,9 @@ def _chunks_at_scale(
 
 def _read_lines(
     project: Project, extra: Sequence[Path], modified: date
-) -> tuple[_Lines, _Lines, _Lines]:
-    """The ontology, the data (with the extra files) and their description, as lines (one file's
-    text at a time in memory)."""
+) -> tuple[_Lines, _Lines, Graph]:
+    """The ontology and the data (with the extra files) as lines (one file's text at a time in
+    memory), and their description."""
     read = read_ntriples(project.ontology_file)
     standards = standards_of_lines(read.text)
     ontology = _lines_of(read.text)
@@ -213,8 +220,9 @@ def _read_lines(
         return void_statistics_of_lines(lines, _nt_terms(others), uri_space)
 
     coverage = temporal_coverage_of_literals(literals)
-    description = describe_content(standards, coverage, countries, statistics, modified)
-    return ontology, data, _lines_of_graph(description)
+    sizes = {ONTOLOGY_GRAPH: _size(ontology), DATA_GRAPH: _size(data)}
+    description = describe_content(standards, coverage, countries, statistics, modified, sizes)
+    return ontology, data, description
 
 
 def export(
@@ -223,13 +231,14 @@ def export(
     output: Path | None = None,
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
+    metadata_only: bool = False,
 ) -> bytes:
     """Serialise ontology + data (+ the store's extra files, unless `extra` says which) +
-    metadata; write it atomically to `output` when given."""
+    metadata, or the metadata alone; write it atomically to `output` when given."""
     fmt = format_for(format_name, output)
     if output is not None:
         _check_destination(output)
-    payload = b"".join(_chunks(project, fmt, modified, extra))
+    payload = b"".join(_chunks(project, fmt, modified, extra, metadata_only))
     if output is not None:
         write_atomic(output, payload)
     return payload
@@ -241,23 +250,35 @@ def export_file(
     format_name: str | None = None,
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
+    metadata_only: bool = False,
 ) -> int:
     """`export` to a file, written as it is produced (a national dump is hundreds of MB).
     Returns its size in bytes."""
     fmt = format_for(format_name, output)
     _check_destination(output)
-    return write_atomic(output, _chunks(project, fmt, modified, extra))
+    return write_atomic(output, _chunks(project, fmt, modified, extra, metadata_only))
 
 
 def _chunks(
-    project: Project, fmt: ExportFormat, modified: date | None, extra: Sequence[Path] | None
+    project: Project,
+    fmt: ExportFormat,
+    modified: date | None,
+    extra: Sequence[Path] | None,
+    metadata_only: bool = False,
 ) -> Iterator[bytes]:
     if extra is None:
         from coopdec_kg.store import extra_files
 
         extra = extra_files(project)
     files = tuple(extra)
-    when = modified or content_date(project, files)
+    when = modified or content_date(project)
+    if metadata_only:
+        if at_scale(project, files):
+            description = _read_lines(project, files, when)[2]
+        else:
+            description = collect(project, when).metadata
+        yield serialize_metadata(description, fmt)
+        return
     if at_scale(project, files):
         yield from _chunks_at_scale(project, fmt, files, when)
     else:
@@ -913,6 +934,11 @@ def _lines_of(payload: bytes) -> _Lines:
         return _Lines(unique, Graph(bind_namespaces="none"))
     ground = [line for line in unique if line not in special]
     return _Lines(ground, parse_ntriples(b"\n".join(sorted(special))))
+
+
+def _size(lines: _Lines) -> int:
+    """The triples of a graph given as lines."""
+    return len(lines.ground) + len(lines.others)
 
 
 def _nt_line(triple: Triple) -> bytes:
