@@ -147,8 +147,46 @@ def test_jsonld_uses_the_curated_context_and_is_stable(union: Graph) -> None:
     document = json.loads(payload)
     assert document["@context"] == context_document()["@context"]
     assert to_jsonld(union) == payload
-    ids = [node.get("@id", "") for node in document["@graph"]]
+    ids = [node["id"] for node in document["@graph"]]  # the context aliases @id as id
     assert ids == sorted(ids)
+
+
+def test_jsonld_reads_as_plain_keys_for_a_json_developer(union: Graph) -> None:
+    """Links are compact IRIs under their term, texts are language maps, `id` and `type` are
+    aliases (issue 13): the document still reads back as the same graph (tested above)."""
+    document = json.loads(to_jsonld(union))
+    nodes = {node["id"]: node for node in document["@graph"]}
+    link = nodes["link:cergy-pontoise-afrique-subsaharienne"]
+    assert link["type"] == "cdo:CooperationLink"
+    assert link["frenchParty"] == "authority:ca-cergy-pontoise"
+    assert link["foreignPartner"] == "authority:porto-novo"
+    assert link["prefLabel"]["fr"] == "Cergy-Pontoise — Afrique subsaharienne"
+    assert link["startYear"] == 1995 and link["inSurveyTable"] is True
+    law = nodes["legal-text:loi-1992-02-06"]
+    assert law["date_document"] == "1992-02-06"
+    assert set(law["title"]) == {"fr"}
+
+
+def test_the_context_defines_a_term_for_every_property_of_the_data(data: Graph) -> None:
+    context = context_document()["@context"]
+    assert (context["id"], context["type"]) == ("@id", "@type")
+    names = prefixes()
+    terms = {name: d for name, d in context.items() if isinstance(d, dict)}
+    assert not set(terms) & set(names), "a term named like a prefix would shadow it"
+
+    def expand(curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return names[prefix] + local
+
+    by_property = {expand(d["@id"]): d for d in terms.values()}
+    for predicate in set(data.predicates()) - {RDF.type}:
+        definition = by_property.get(str(predicate))
+        assert definition is not None, f"no term for {predicate}"
+        objects = list(data.objects(None, predicate))
+        if all(isinstance(o, URIRef) for o in objects):
+            assert definition.get("@type") == "@id", predicate
+        if all(getattr(o, "language", None) for o in objects):
+            assert definition.get("@container") == "@language", predicate
 
 
 def test_format_from_the_name_or_the_extension() -> None:

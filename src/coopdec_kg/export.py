@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import chain, compress, islice
 from operator import ne
 from pathlib import Path
@@ -735,23 +736,132 @@ def to_trig(graphs: Mapping[URIRef, Graph], namespaces: Mapping[str, str] | None
 
 
 # ---------------------------------------------------------------- JSON-LD
+#
+# Compact JSON-LD with the curated context: its `id`/`type` aliases, and one term per property
+# (`@type: @id` for links, a language map for texts, a datatype for dates). A value that does not
+# fit its property's term is written under the property's compact IRI, in expanded form, so the
+# document always reads back as the same graph. Both the rdflib writer and the writer from lines
+# build each node with `_node_object`, from the same neutral description of its triples.
+
+# (kind, text, datatype, language): kind is "iri", "blank" or "literal"; text is the IRI, the
+# blank node's label (with "_:") or the literal's lexical form
+_Value = tuple[str, str, str | None, str | None]
+_RDF_TYPE = str(RDF.type)
+_XSD_INTEGER = str(XSD.integer)
+_XSD_BOOLEAN = str(XSD.boolean)
+_XSD_STRING = str(XSD.string)
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # as json.dumps writes the int
+LINK, LANGUAGE_MAP = "@id", "@language"  # the two term coercions besides a datatype
 
 
-def _sorted_json(value: Any) -> Any:
-    """Sort the (unordered) value arrays of a JSON-LD document; keep `@list` order."""
-    if isinstance(value, dict):
-        return {
-            key: (
-                [_sorted_json(item) for item in inner]
-                if key == "@list" and isinstance(inner, list)
-                else _sorted_json(inner)
-            )
-            for key, inner in value.items()
+class _JsonTerms:
+    """The context's terms, by the property they stand for, and the compaction of IRIs."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        namespaces = prefixes()
+        self._namespaces = sorted(namespaces.items(), key=lambda item: -len(item[1]))
+        self.terms: dict[str, tuple[str, str]] = {}  # property IRI -> (term, coercion)
+        for name, definition in context.items():
+            if isinstance(definition, dict):
+                coercion = definition.get("@type") or definition.get("@container") or ""
+                if coercion not in (LINK, LANGUAGE_MAP, ""):
+                    coercion = self.expand(coercion)
+                self.terms[self.expand(definition["@id"])] = (name, coercion)
+        self._compact: dict[str, str] = {}
+
+    def expand(self, curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return prefixes().get(prefix, prefix + ":") + local
+
+    def compact(self, iri: str) -> str:
+        """`prefix:local` with the longest namespace that leaves a local part, else the IRI."""
+        found = self._compact.get(iri)
+        if found is None:
+            found = iri
+            for name, namespace in self._namespaces:
+                local = iri[len(namespace) :]
+                if iri.startswith(namespace) and local and not local.startswith("//"):
+                    found = f"{name}:{local}"
+                    break
+            self._compact[iri] = found
+        return found
+
+
+@cache
+def _json_terms() -> _JsonTerms:
+    return _JsonTerms(context_document()["@context"])
+
+
+def _json_value(value: _Value, coercion: str | None, terms: _JsonTerms) -> tuple[bool, Any]:
+    """The value as its property's term writes it (True, …), or in expanded form (False, …)."""
+    kind, text, datatype, language = value
+    if kind != "literal":
+        ident = text if kind == "blank" else terms.compact(text)
+        return (True, ident) if coercion == LINK else (False, {"id": ident})
+    if language:
+        return False, {"@value": text, "@language": language}  # language maps: see below
+    if datatype in (None, _XSD_STRING):
+        return (True, text) if coercion == "" else (False, text)
+    if datatype == _XSD_INTEGER and _CANONICAL_INTEGER.fullmatch(text):
+        return coercion == "", int(text)
+    if datatype == _XSD_BOOLEAN and text in ("true", "false"):
+        return coercion == "", text == "true"
+    if coercion == datatype:
+        return True, text
+    return False, {"@value": text, "@type": terms.compact(datatype)}
+
+
+def _node_object(subject: str, pairs: Iterable[tuple[str, _Value]]) -> dict[str, Any]:
+    """One node object: `id`, `type`, the properties under their terms (links as compact IRIs,
+    texts as language maps), values sorted, a single value without its list."""
+    terms = _json_terms()
+    members: dict[str, list[Any]] = {}
+    languages: dict[str, dict[str, list[str]]] = {}
+    for predicate, value in pairs:
+        if predicate == _RDF_TYPE and value[0] != "literal":
+            kind, text = value[0], value[1]
+            members.setdefault("type", []).append(text if kind == "blank" else terms.compact(text))
+            continue
+        term, coercion = terms.terms.get(predicate, (None, None))
+        if value[3] and coercion == LANGUAGE_MAP and term is not None:
+            languages.setdefault(term, {}).setdefault(value[3], []).append(value[1])
+            continue
+        fits, written = _json_value(value, coercion, terms)
+        key = term if fits and term is not None else terms.compact(predicate)
+        members.setdefault(key, []).append(written)
+    node: dict[str, Any] = {"id": subject}
+    for key, values in members.items():
+        ordered = _sorted_values(values)
+        node[key] = ordered[0] if len(ordered) == 1 else ordered
+    for key, by_language in languages.items():
+        node[key] = {
+            language: texts[0] if len(texts) == 1 else sorted(texts)
+            for language, texts in sorted(by_language.items())
         }
-    if isinstance(value, list):
-        items = [_sorted_json(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
-    return value
+    return node
+
+
+def _sorted_values(values: list[Any]) -> list[Any]:
+    return sorted(values, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+
+
+def _rdflib_value(node: Node) -> _Value:
+    if isinstance(node, URIRef):
+        return ("iri", str(node), None, None)
+    if isinstance(node, BNode):
+        return ("blank", node.n3(), None, None)
+    if isinstance(node, Literal):
+        datatype = str(node.datatype) if node.datatype is not None else None
+        return ("literal", str(node), datatype, node.language)
+    raise ExportError(f"cannot export the term {node!r}")
+
+
+def _subject_id(node: Node) -> str:
+    if isinstance(node, URIRef):
+        return _json_terms().compact(_checked_iri(node))
+    if isinstance(node, BNode):
+        return node.n3()
+    raise ExportError(f"cannot export a triple whose subject is {node!r}")
 
 
 def to_jsonld(graph: Graph) -> bytes:
@@ -761,73 +871,20 @@ def to_jsonld(graph: Graph) -> bytes:
 
 
 def _jsonld_nodes(graph: Graph) -> list[dict[str, Any]]:
-    """The graph's node objects (canonical blank nodes, sorted values), sorted by @id."""
-    canonical = Graph(bind_namespaces="none")
+    """The graph's node objects (canonical blank nodes, sorted values), sorted by `id`."""
+    by_subject: dict[Node, list[tuple[str, _Value]]] = {}
     for triple in canonical_triples(graph):
         _check_triple(triple)
-        canonical.add(triple)
-    try:
-        text = json.dumps(_rdflib_jsonld(canonical), default=_restore_falsy)
-    except Exception as error:  # rdflib raises assorted types for unserialisable terms
-        raise ExportError(f"cannot write JSON-LD: {error}") from error
-    document = json.loads(text)
-    if "@graph" in document:
-        nodes = document["@graph"]
-    else:
-        node = {key: value for key, value in document.items() if key != "@context"}
-        nodes = [node] if node else []
-    return sorted((_sorted_json(node) for node in nodes), key=_node_order)
-
-
-def _rdflib_jsonld(graph: Graph) -> Any:
-    """rdflib's JSON-LD conversion with the curated context (`jsonld.from_rdf`), except that a
-    value that is false in Python ("", 0, false) is kept: rdflib's converter replaces such a
-    first value with the second one of the same property (`if value:` in `add_to_node`)."""
-    from rdflib.plugins.serializers.jsonld import Converter
-    from rdflib.plugins.shared.jsonld.context import Context
-
-    class KeepFalsy(Converter):
-        def to_raw_value(self, *args: Any) -> Any:
-            value = super().to_raw_value(*args)
-            if value or not isinstance(value, str | int | float):
-                return value
-            if isinstance(value, bool):
-                return _FalseValue()
-            if isinstance(value, str):
-                return _EmptyText(value)
-            return _ZeroInteger(value) if isinstance(value, int) else _ZeroFloat(value)
-
-    converted = KeepFalsy(Context(context_document()["@context"]), True, False).convert(graph)
-    return {"@graph": converted} if isinstance(converted, list) else converted
-
-
-class _FalseValue:
-    """JSON false that Python holds true (see `_rdflib_jsonld`)."""
-
-
-class _EmptyText(str):
-    def __bool__(self) -> bool:
-        return True
-
-
-class _ZeroInteger(int):
-    def __bool__(self) -> bool:
-        return True
-
-
-class _ZeroFloat(float):
-    def __bool__(self) -> bool:
-        return True
-
-
-def _restore_falsy(value: Any) -> Any:
-    if isinstance(value, _FalseValue):
-        return False
-    raise TypeError(f"cannot write {value!r} in JSON")
+        subject, predicate, obj = triple
+        if isinstance(obj, Literal) and _SURROGATE.search(str(obj)):
+            raise ExportError(f"cannot write JSON-LD: the literal {str(obj)[:40]!r} is not Unicode")
+        by_subject.setdefault(subject, []).append((str(predicate), _rdflib_value(obj)))
+    nodes = [_node_object(_subject_id(s), pairs) for s, pairs in by_subject.items()]
+    return sorted(nodes, key=_node_order)
 
 
 def _node_order(node: dict[str, Any]) -> tuple[str, str]:
-    return (str(node.get("@id", "")), json.dumps(node, sort_keys=True))
+    return (str(node.get("id", "")), json.dumps(node, sort_keys=True))
 
 
 def _json_pretty(value: Any, margin: str) -> str:
@@ -869,7 +926,6 @@ def _jsonld_document(nodes: Iterable[str]) -> Iterator[bytes]:
 # writers above, with every other triple of their subjects, and are merged in place.
 
 _NT_TYPE = b"<" + str(RDF.type).encode() + b">"
-_NT_NIL = b"<" + str(RDF.nil).encode() + b">"
 # What ground lines never hold: blank nodes ("_:"), and the escapes Oxigraph writes where
 # `_quoted` writes the character itself (U+FFFE, U+FFFF; "\\U" for good measure). A false
 # alarm (the same text inside an IRI or a literal) only sends a line to the reference writers.
@@ -881,9 +937,6 @@ _SHORT_FORMS_NT = {
     str(datatype).encode(): re.compile(shape.pattern.encode())
     for datatype, shape in _SHORT_FORMS.items()
 }
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # as json.dumps writes the int
-_XSD_INTEGER = str(XSD.integer)
-_NATIVE_JSON = {_XSD_INTEGER, str(XSD.boolean), str(XSD.double)}  # rdflib writes them bare
 
 
 @dataclass(frozen=True)
@@ -1177,156 +1230,45 @@ def _lines_to_trig(
 # ---------------------------------------------------------------- JSON-LD, from lines
 
 
-class _JsonNames:
-    """IRIs as rdflib's JSON-LD writer compacts them with the curated context, and the values
-    and keys made of them (remembered: the same IRIs come back often)."""
-
-    def __init__(self) -> None:
-        from rdflib.plugins.shared.jsonld.context import Context
-
-        self._context = Context(context_document()["@context"])
-        self._values: dict[bytes, _JsonValue] = {}
-        self._types: dict[bytes, _JsonValue] = {}
-        self._symbols: dict[bytes, str] = {}
-        self._keys: dict[bytes, str] = {}
-
-    def compact(self, term: bytes) -> str:
-        """An IRI as an @id (`Context.shrink_iri`)."""
-        return self._context.shrink_iri(term[1:-1].decode("utf-8"))
-
-    def node_id(self, term: bytes) -> str:
-        """`compact`, JSON-encoded."""
-        return _json_string(self.compact(term))
-
-    def symbol(self, term: bytes) -> str:
-        """An IRI as a type or a datatype (`Context.to_symbol`)."""
-        found = self._symbols.get(term)
-        if found is None:
-            iri = term[1:-1].decode("utf-8")
-            found = self._symbols[term] = self._context.to_symbol(iri) or iri
-        return found
-
-    def key(self, predicate: bytes) -> str:
-        """A property as a key; rdf:type is @type (rdflib's `Converter.add_to_node`)."""
-        found = self._keys.get(predicate)
-        if found is None:
-            if predicate == _NT_TYPE:
-                found = "@type"
-            else:
-                found = self.symbol(predicate)
-                term = self._context.terms.get(found)
-                if term is not None and (term.type or term.container):
-                    found = predicate[1:-1].decode("utf-8")
-            self._keys[predicate] = found
-        return found
-
-    def iri_value(self, predicate: bytes, term: bytes) -> _JsonValue:
-        """An IRI object: a type name for rdf:type, else {"@id": …} ({"@list": []} for rdf:nil)."""
-        if predicate == _NT_TYPE:
-            found = self._types.get(term)
-            if found is None:
-                found = self._types[term] = _json_scalar(_json_string(self.symbol(term)))
-            return found
-        found = self._values.get(term)
-        if found is None:
-            member = '"@list": []' if term == _NT_NIL else '"@id": ' + self.node_id(term)
-            found = self._values[term] = _json_object(member, "")
-        return found
-
-
-# (what it is sorted by: its `json.dumps(sort_keys=True)`; as written at level 3; at level 4)
-_JsonValue = tuple[str, str, str]
-_json_string: Callable[[str], str] = (
-    json.encoder.encode_basestring
-)  # json.dumps(ensure_ascii=False)
-
-
-def _json_scalar(text: str) -> _JsonValue:
-    return text, text, text
-
-
-def _json_object(member: str, value: str) -> _JsonValue:
-    """{member} or {member, "@value": value}, as `json.dumps(indent=2)` writes it nested."""
-    if not value:
-        return (
-            "{" + member + "}",
-            "{\n        " + member + "\n      }",
-            "{\n          " + member + "\n        }",
-        )
-    return (
-        "{" + member + ', "@value": ' + value + "}",
-        "{\n        " + member + ',\n        "@value": ' + value + "\n      }",
-        "{\n          " + member + ',\n          "@value": ' + value + "\n        }",
-    )
-
-
-def _json_literal(term: bytes, names: _JsonNames) -> _JsonValue:
-    """A literal as rdflib's JSON-LD writer gives it: a JSON number or boolean for xsd:integer,
-    xsd:boolean and xsd:double, a string for a plain literal, else an object."""
+def _line_value(term: bytes) -> _Value:
+    """An N-Triples object (IRI or literal: ground lines hold no blank node) as a `_Value`."""
+    if term[:1] == b"<":
+        return ("iri", term[1:-1].decode("utf-8"), None, None)
     close = term.rindex(b'"')
     lexical = term[1:close].decode("utf-8")
     if "\\" in lexical:
         lexical = unescape_ntriples(lexical)
     suffix = term[close + 1 :]
     if suffix[:2] == b"^^":
-        datatype = suffix[3:-1].decode("utf-8")
-        if datatype in _NATIVE_JSON:
-            if datatype == _XSD_INTEGER and _CANONICAL_INTEGER.fullmatch(lexical):
-                return _json_scalar(lexical)
-            native = Literal(lexical, datatype=URIRef(datatype)).toPython()
-            return _json_scalar(json.dumps(native, ensure_ascii=False))
-        kind = _json_string(names.symbol(suffix[2:]))
-        return _json_object('"@type": ' + kind, _json_string(lexical))
+        return ("literal", lexical, suffix[3:-1].decode("utf-8"), None)
     if suffix[:1] == b"@":
-        language = _json_string(suffix[1:].decode("utf-8"))
-        return _json_object('"@language": ' + language, _json_string(lexical))
-    return _json_scalar(_json_string(lexical))
+        return ("literal", lexical, None, suffix[1:].decode("utf-8"))
+    return ("literal", lexical, None, None)
 
 
-def _ground_node(lines: list[bytes], names: _JsonNames) -> str:
-    """The node object of one subject's ground lines, as `_json_pretty(node, "    ")` writes it
-    inside the document (its members at level 3): values sorted, keys sorted."""
-    by_predicate: dict[bytes, list[_JsonValue]] = {}
+def _ground_node(lines: list[bytes]) -> str:
+    """The node object of one subject's ground lines, as `_json_pretty(node, "    ")` writes it."""
+    pairs = []
     for line in lines:
         _, predicate, rest = line.split(b" ", 2)
-        term = rest[:-2]
-        iri = term[:1] == b"<"
-        value = names.iri_value(predicate, term) if iri else _json_literal(term, names)
-        found = by_predicate.get(predicate)
-        if found is None:
-            by_predicate[predicate] = [value]
-        else:
-            found.append(value)
-    members: dict[str, list[_JsonValue]] = {"@id": []}
-    for predicate, values in by_predicate.items():
-        members.setdefault(names.key(predicate), []).extend(values)
-    subject = lines[0][: lines[0].index(b" ")]
-    entries = []
-    for key in sorted(members):
-        values = members[key]
-        if key == "@id":
-            entries.append('      "@id": ' + names.node_id(subject))
-        elif len(values) == 1:
-            entries.append("      " + _json_string(key) + ": " + values[0][1])
-        else:
-            values.sort()
-            items = ",\n        ".join(value[2] for value in values)
-            entries.append("      " + _json_string(key) + ": [\n        " + items + "\n      ]")
-    return "{\n" + ",\n".join(entries) + "\n    }"
+        pairs.append((predicate[1:-1].decode("utf-8"), _line_value(rest[:-2])))
+    subject = lines[0][1 : lines[0].index(b" ") - 1].decode("utf-8")
+    return _json_pretty(_node_object(_json_terms().compact(subject), pairs), "    ")
 
 
 def _lines_to_jsonld(lines: _Lines) -> Iterator[bytes]:
     """What `to_jsonld` writes for the same graph, in chunks."""
     ground, reference = _split_for_reference(lines)
-    names = _JsonNames()
-    nodes: list[tuple[str, int, int]] = []  # @id, then where the lines are (or -1, index)
+    compact = _json_terms().compact
+    nodes: list[tuple[str, int, int]] = []  # id, then where the lines are (or -1, index)
     start = 0
     while start < len(ground):
         end = _subject_end(ground, start)
-        nodes.append((names.compact(ground[start][: ground[start].index(b" ")]), start, end))
+        subject = ground[start][1 : ground[start].index(b" ") - 1].decode("utf-8")
+        nodes.append((compact(subject), start, end))
         start = end
     others = _jsonld_nodes(reference) if len(reference) else []
-    nodes.extend((str(node.get("@id", "")), -1, index) for index, node in enumerate(others))
+    nodes.extend((str(node.get("id", "")), -1, index) for index, node in enumerate(others))
     nodes.sort()
 
     def texts() -> Iterator[str]:
@@ -1334,6 +1276,6 @@ def _lines_to_jsonld(lines: _Lines) -> Iterator[bytes]:
             if first < 0:
                 yield _json_pretty(others[last], "    ")
             else:
-                yield _ground_node(ground[first:last], names)
+                yield _ground_node(ground[first:last])
 
     yield from _jsonld_document(texts())
