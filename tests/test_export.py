@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
@@ -28,7 +28,9 @@ from coopdec_kg.export import (
     collect,
     export,
     format_for,
+    frames,
     serialize,
+    to_framed_jsonld,
     to_jsonld,
     to_ntriples,
     to_turtle,
@@ -289,3 +291,58 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------- JSON-LD framed around one kind
+
+
+@pytest.fixture(scope="module")
+def graph_only(project: Project) -> Graph:
+    from coopdec_kg.graph import load_graph
+
+    return load_graph(project)
+
+
+@pytest.mark.parametrize("kind", sorted(frames()))
+def test_each_frame_says_only_what_the_graph_says(graph_only: Graph, kind: str) -> None:
+    """A framed document reads back as triples of the graph (embedded and reverse nodes too)."""
+    payload = to_framed_jsonld(graph_only, kind)
+    assert to_framed_jsonld(graph_only, kind) == payload  # byte-stable
+    framed = Graph().parse(data=payload, format="json-ld")
+    assert len(framed) > 0
+    ground = {t for t in framed if not any(isinstance(term, BNode) for term in t)}
+    assert ground <= set(graph_only), sorted(ground - set(graph_only))[:3]
+
+
+def test_groupings_frame_lists_each_grouping_with_its_links(graph_only: Graph) -> None:
+    document = json.loads(to_framed_jsonld(graph_only, "groupings"))
+    assert document["@context"][1]["links"] == {"@reverse": "cdo:frenchParty", "@type": "@id"}
+    nodes = {node["id"]: node for node in document["@graph"]}
+    grouping_types = {
+        URIRef(f"https://w3id.org/coopdec-kg/ontology#{n}")
+        for n in ("AgglomerationCommunity", "NewTownSyndicate")
+    }
+    groupings = {s for t in grouping_types for s in graph_only.subjects(RDF.type, t)}
+    assert len(nodes) == len(groupings)
+    sicoval = nodes["authority:ca-sicoval"]
+    assert sorted(link["id"] for link in sicoval["links"]) == [
+        "link:sicoval-afrique-subsaharienne-1",
+        "link:sicoval-afrique-subsaharienne-2",
+    ]
+    cergy = nodes["authority:ca-cergy-pontoise"]
+    partner = cergy["links"][0]["foreignPartner"]
+    assert partner["id"] == "authority:porto-novo" and partner["prefLabel"]["fr"] == "Porto-Novo"
+
+
+def test_cli_export_frame(runner: CliRunner, project: Project, tmp_path: Path) -> None:
+    root = ["--root", str(project.root)]
+    out = tmp_path / "links.jsonld"
+    ok = runner.invoke(app, [*root, "export", "--frame", "links", "-o", str(out)])
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["@graph"]
+    for options, message in [
+        (["--frame", "nope"], "unknown frame 'nope'"),
+        (["--frame", "links", "--format", "turtle"], "--frame"),
+    ]:
+        result = runner.invoke(app, [*root, "export", *options])
+        assert result.exit_code == 2 and message in result.stderr, options

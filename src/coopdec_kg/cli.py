@@ -534,6 +534,16 @@ def export_command(
             "distributions and VoID statistics), for harvesters.",
         ),
     ] = False,
+    frame: Annotated[
+        str | None,
+        typer.Option(
+            "--frame",
+            metavar="KIND",
+            help="JSON-LD framed around one kind of resource, the others embedded: groupings "
+            "(with their links and actions), links, actions, partners, legal-texts, "
+            "observations or inconsistencies. Implies --format jsonld.",
+        ),
+    ] = None,
 ) -> None:
     """Dump the ontology, the data and their DCAT-AP/VoID metadata, for linked-data portals.
     Turtle and N-Triples are byte-stable (sorted, canonical blank nodes, the project's prefixes
@@ -544,12 +554,14 @@ def export_command(
     from coopdec_kg.export import export, export_file, format_for
 
     content = project()
+    if frame is not None and format_name is None:
+        format_name = "jsonld"
     with user_errors():
         fmt = format_for(format_name, output)
         if output is None:
-            typer.echo(export(content, fmt.name, metadata_only=metadata), nl=False)
+            typer.echo(export(content, fmt.name, metadata_only=metadata, frame=frame), nl=False)
             return
-        size = export_file(content, output, fmt.name, metadata_only=metadata)
+        size = export_file(content, output, fmt.name, metadata_only=metadata, frame=frame)
     err(f"Wrote {output} ({fmt.name}, {size} bytes).")
 
 

@@ -26,6 +26,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib.resources import files
 from itertools import chain, compress, islice
 from operator import ne
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
 from coopdec_kg.errors import ExportError
@@ -41,6 +42,7 @@ from coopdec_kg.graph import (
     NT_ESCAPES,
     load_data,
     load_data_with,
+    load_graph_with,
     load_ontology,
     new_graph,
     parse_ntriples,
@@ -233,13 +235,15 @@ def export(
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
     metadata_only: bool = False,
+    frame: str | None = None,
 ) -> bytes:
     """Serialise ontology + data (+ the store's extra files, unless `extra` says which) +
-    metadata, or the metadata alone; write it atomically to `output` when given."""
+    metadata, or the metadata alone, or (JSON-LD) the graph framed around one kind of resource;
+    write it atomically to `output` when given."""
     fmt = format_for(format_name, output)
     if output is not None:
         _check_destination(output)
-    payload = b"".join(_chunks(project, fmt, modified, extra, metadata_only))
+    payload = b"".join(_chunks(project, fmt, modified, extra, metadata_only, frame))
     if output is not None:
         write_atomic(output, payload)
     return payload
@@ -252,12 +256,13 @@ def export_file(
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
     metadata_only: bool = False,
+    frame: str | None = None,
 ) -> int:
     """`export` to a file, written as it is produced (a national dump is hundreds of MB).
     Returns its size in bytes."""
     fmt = format_for(format_name, output)
     _check_destination(output)
-    return write_atomic(output, _chunks(project, fmt, modified, extra, metadata_only))
+    return write_atomic(output, _chunks(project, fmt, modified, extra, metadata_only, frame))
 
 
 def _chunks(
@@ -266,12 +271,18 @@ def _chunks(
     modified: date | None,
     extra: Sequence[Path] | None,
     metadata_only: bool = False,
+    frame: str | None = None,
 ) -> Iterator[bytes]:
+    if frame is not None and (fmt.name != "jsonld" or metadata_only):
+        raise ExportError("--frame frames a JSON-LD dump: use it with --format jsonld alone")
     if extra is None:
         from coopdec_kg.store import extra_files
 
         extra = extra_files(project)
     files = tuple(extra)
+    if frame is not None:
+        yield to_framed_jsonld(load_graph_with(project, files), frame)
+        return
     when = modified or content_date(project)
     if metadata_only:
         if at_scale(project, files):
@@ -913,6 +924,102 @@ def _jsonld_document(nodes: Iterable[str]) -> Iterator[bytes]:
         return
     batch.append("\n  ]\n}\n")
     yield "".join(batch).encode("utf-8")
+
+
+# ---------------------------------------------------------------- JSON-LD framed around one kind
+#
+# `export --format jsonld --frame KIND`: the top-level nodes are the resources of one class (and
+# its subclasses), each with the nodes it points to embedded (`embed`) and the nodes that point
+# to it listed under a reverse term (`reverse`: "links" for the links whose French party it is).
+# The frames are data: frames.json in the package.
+
+
+@dataclass(frozen=True)
+class Frame:
+    """How to lay out the nodes around one node: what to embed, which reverse links to list."""
+
+    embed: Mapping[str, Frame]
+    reverse: Mapping[str, tuple[str, Frame]]  # reverse term -> (property IRI, frame)
+
+    @classmethod
+    def read(cls, spec: Mapping[str, Any]) -> Frame:
+        expand = _json_terms().expand
+        return cls(
+            {expand(p): cls.read(inner) for p, inner in spec.get("embed", {}).items()},
+            {
+                name: (expand(inner["property"]), cls.read(inner))
+                for name, inner in spec.get("reverse", {}).items()
+            },
+        )
+
+
+@cache
+def frames() -> dict[str, dict[str, Any]]:
+    """The frames shipped with the package, by name."""
+    text = files("coopdec_kg").joinpath("frames.json").read_text(encoding="utf-8")
+    found: dict[str, dict[str, Any]] = json.loads(text)
+    return found
+
+
+def to_framed_jsonld(graph: Graph, kind: str) -> bytes:
+    """JSON-LD framed around one kind of resource (see `frames`)."""
+    spec = frames().get(kind)
+    if spec is None:
+        raise ExportError(f"unknown frame {kind!r}: choose one of {', '.join(sorted(frames()))}")
+    frame = Frame.read(spec)
+    canonical = new_graph()  # canonical blank-node labels: the same bytes at every run
+    for triple in canonical_triples(graph):
+        canonical.add(triple)
+    graph = canonical
+    cls = URIRef(_json_terms().expand(spec["type"]))
+    classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+    tops = sorted({s for c in classes for s in graph.subjects(RDF.type, c)}, key=str)
+    nodes = [_framed_node(graph, top, frame, frozenset({top})) for top in tops]
+    reverse_terms = _reverse_terms(frame, {})
+    context = [context_document()["@context"], dict(sorted(reverse_terms.items()))]
+    document = {"@context": context, "@graph": nodes}
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return text.encode("utf-8")
+
+
+def _reverse_terms(frame: Frame, found: dict[str, Any]) -> dict[str, Any]:
+    compact = _json_terms().compact
+    for name, (prop, inner) in frame.reverse.items():
+        found[name] = {"@reverse": compact(prop), "@type": LINK}
+        _reverse_terms(inner, found)
+    for inner in frame.embed.values():
+        _reverse_terms(inner, found)
+    return found
+
+
+def _framed_node(graph: Graph, node: Node, frame: Frame, seen: frozenset[Node]) -> Any:
+    """The node object of `node`, its embedded and reverse nodes laid out by `frame` (a node
+    already above it in the tree is only named, so that cycles end)."""
+    pairs = [
+        (str(p), _rdflib_value(o))
+        for p, o in graph.predicate_objects(node)
+        if str(p) not in frame.embed
+    ]
+    written = _node_object(_subject_id(node), pairs)
+    for prop, inner in frame.embed.items():
+        values = sorted(graph.objects(node, URIRef(prop)), key=str)
+        key = _json_terms().terms.get(prop, (_json_terms().compact(prop), ""))[0]
+        embedded = [_embedded(graph, value, inner, seen) for value in values]
+        if embedded:
+            written[key] = embedded[0] if len(embedded) == 1 else embedded
+    for name, (prop, inner) in frame.reverse.items():
+        referrers = sorted(graph.subjects(URIRef(prop), node), key=str)
+        if referrers:
+            written[name] = [_embedded(graph, r, inner, seen) for r in referrers]
+    return written
+
+
+def _embedded(graph: Graph, node: Node, frame: Frame, seen: frozenset[Node]) -> Any:
+    if isinstance(node, Literal):
+        return _json_value(_rdflib_value(node), "", _json_terms())[1]
+    if node in seen or not any(graph.predicate_objects(node)):
+        return _subject_id(node)
+    return _framed_node(graph, node, frame, seen | {node})
 
 
 # ---------------------------------------------------------------- at scale: N-Triples lines
