@@ -16,6 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF
 from typer.testing import CliRunner
 
+from coopdec_kg import journal
 from coopdec_kg import submission as submission_module
 from coopdec_kg.cli import app
 from coopdec_kg.errors import ContentError, InputError
@@ -112,8 +113,8 @@ def test_interrupted_rename_leaves_data_untouched(
             raise OSError(28, "No space left on device")
         real_replace(source, target)
 
-    monkeypatch.setattr(submission_module.os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(journal.os, "replace", failing_replace)
+    with pytest.raises(ContentError, match="No space left on device"):
         add_files(content, [GOOD, OTHER_GOOD])
     assert len(calls) == 2  # the first file was in place before the failure
     assert snapshot(content.data_dir) == before
@@ -127,7 +128,7 @@ def test_interrupted_write_leaves_data_untouched(
     def failing_fsync(_descriptor: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(submission_module.os, "fsync", failing_fsync)
+    monkeypatch.setattr(journal.os, "fsync", failing_fsync)
     with pytest.raises(KeyboardInterrupt):
         add_files(content, [GOOD, OTHER_GOOD])
     assert snapshot(content.data_dir) == before

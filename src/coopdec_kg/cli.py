@@ -88,6 +88,11 @@ def project() -> Project:
         return Project.locate(state.root)
 
 
+def _file_or_stdout(output: Path | None) -> Path | None:
+    """The file named by -o, or None for stdout (no -o, or `-o -`)."""
+    return None if output is None or str(output) == "-" else output
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"coopdec-kg {__version__}")
@@ -153,10 +158,9 @@ def _run_query(
         from coopdec_kg.store import extra_files
 
         return queries.run(load_graph_with(content, extra_files(content)), named, values)
-    from coopdec_kg.store import open_current
+    from coopdec_kg.store import with_current
 
-    store, _ = open_current(content)
-    return queries.run_on_store(store, named, values)
+    return with_current(content, lambda store: queries.run_on_store(store, named, values))
 
 
 class ReportFormat(StrEnum):
@@ -331,7 +335,8 @@ def report_command(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to FILE (atomically) instead of stdout. Its folder must exist.",
+            help="Write to FILE (atomically) instead of stdout (`-`). Its folder must exist; "
+            "FILE must be a regular file outside data/, ontology/, queries/ and the store.",
         ),
     ] = None,
 ) -> None:
@@ -341,12 +346,15 @@ def report_command(
     from the links, printed totals beside them), the national context, and every printed figure
     set against the same figure computed from the graph.
     """
-    from coopdec_kg.export import write_atomic
+    from coopdec_kg.export import check_output, write_atomic
     from coopdec_kg.graph import load_graph
     from coopdec_kg.report import build_report, render
 
     content = project()
+    output = _file_or_stdout(output)
     with user_errors():
+        if output is not None:
+            check_output(content, output)
         text = render(build_report(load_graph(content), content), output_format.value)
         if output is not None:
             write_atomic(output, text.encode("utf-8"))
@@ -523,7 +531,8 @@ def export_command(
             "-o",
             metavar="FILE",
             help="Write the dump to FILE (atomically: never a half-written file) instead of "
-            "stdout. Its folder must exist.",
+            "stdout (`-`). Its folder must exist; FILE must be a regular file outside data/, "
+            "ontology/, queries/ and the store.",
         ),
     ] = None,
     metadata: Annotated[
@@ -554,6 +563,7 @@ def export_command(
     from coopdec_kg.export import export, export_file, format_for
 
     content = project()
+    output = _file_or_stdout(output)
     if frame is not None and format_name is None:
         format_name = "jsonld"
     with user_errors():
@@ -573,7 +583,8 @@ def docs_command(
             "--output",
             "-o",
             metavar="DIR",
-            help="Folder for the pages (created if missing; its parent must exist).",
+            help="Folder for the pages (created if missing; its parent must exist), outside "
+            "data/, ontology/, queries/ and the store.",
         ),
     ] = Path("docs"),
 ) -> None:

@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from coopdec_kg import __version__
-from coopdec_kg.export import output_folder, write_atomic
+from coopdec_kg.export import check_output, output_folder, write_atomic
 from coopdec_kg.graph import load_data, load_ontology, new_graph
 from coopdec_kg.namespaces import CDO, compact_iri
 from coopdec_kg.project import Project
@@ -452,6 +452,8 @@ def build_pages(ontology: Graph, data: Graph) -> dict[str, str]:
 
 def write_docs(project: Project, folder: Path) -> list[Path]:
     """Write the pages into `folder` (created if its parent exists); return their paths."""
+    for name in (page_name(lang) for lang in LANGUAGES):
+        check_output(project, folder / name)
     output_folder(folder)
     pages = build_pages(load_ontology(project), load_data(project))
     written = []

@@ -10,6 +10,8 @@ CoopdecError                 every error a user can cause (exit 2 unless stated)
 │   └── ParameterError       missing, undeclared or ill-typed parameter
 ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
 ├── ExportError              an export cannot be written
+├── StoreError               the persistent store cannot be built or read
+│   └── StoreCorrupted       a read of the store met corrupt data
 └── ReasonerUnavailable      Java or owlready2 cannot run
 """
 
@@ -61,6 +63,18 @@ class EndpointError(CoopdecError):
 
 class ExportError(CoopdecError):
     """An export could not be written."""
+
+
+class StoreError(CoopdecError):
+    """The persistent store cannot be built (no space, read-only folder) or read."""
+
+
+class StoreCorrupted(StoreError):
+    """A read of the store met corrupt data (`store.with_current` rebuilds and reads again)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"the store is corrupt ({detail}): `coopdec-kg build` rebuilds it")
 
 
 class ReasonerUnavailable(CoopdecError):

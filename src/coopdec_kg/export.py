@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
@@ -49,6 +50,7 @@ from coopdec_kg.graph import (
     read_ntriples,
     unescape_ntriples,
 )
+from coopdec_kg.journal import sync_folder
 from coopdec_kg.metadata import (
     DATA_GRAPH,
     METADATA_GRAPH,
@@ -242,7 +244,7 @@ def export(
     write it atomically to `output` when given."""
     fmt = format_for(format_name, output)
     if output is not None:
-        _check_destination(output)
+        check_output(project, output)
     payload = b"".join(_chunks(project, fmt, modified, extra, metadata_only, frame))
     if output is not None:
         write_atomic(output, payload)
@@ -261,7 +263,7 @@ def export_file(
     """`export` to a file, written as it is produced (a national dump is hundreds of MB).
     Returns its size in bytes."""
     fmt = format_for(format_name, output)
-    _check_destination(output)
+    check_output(project, output)
     return write_atomic(output, _chunks(project, fmt, modified, extra, metadata_only, frame))
 
 
@@ -311,11 +313,50 @@ def output_folder(folder: Path) -> None:
         folder.mkdir()
 
 
+def check_output(project: Project, path: Path) -> None:
+    """Refuse an output path where a file for people must not go: inside data/, ontology/,
+    queries/ or the store (it would be read back as content, or break the store), or over
+    anything but a regular file (a device, a FIFO, a symbolic link, a folder). Call it before
+    the work, so that a refusal costs nothing."""
+    from coopdec_kg.store import default_location
+
+    target = path.parent.resolve() / path.name
+    protected = (project.data_dir, project.ontology_dir, project.queries_dir)
+    for folder in (*protected, default_location(project)):
+        if target.is_relative_to(folder.resolve()):
+            raise ExportError(
+                f"{path} is inside {folder}: write outside data/, ontology/, queries/ and the store"
+            )
+    _check_kind(path)
+
+
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _check_kind(path: Path) -> None:
+    """Only a regular file is ever replaced (never followed through a symbolic link)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise ExportError(f"{path}: cannot write here ({error.strerror})") from error
+    if not stat.S_ISREG(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise ExportError(f"{path} is {kind}, not a file: give the path of a regular file")
+
+
 def _check_destination(path: Path) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"{path.parent}: no such folder (create it first)")
-    if path.is_dir():
-        raise ExportError(f"{path} is a folder, not a file")
+    _check_kind(path)
 
 
 def _new_file_mode(path: Path) -> int:
@@ -358,16 +399,6 @@ def write_atomic(path: Path, payload: bytes | Iterable[bytes]) -> int:
         raise
     sync_folder(path.parent)
     return size
-
-
-def sync_folder(folder: Path) -> None:
-    """Make the rename durable (best effort: not every platform can open a folder)."""
-    with suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 # ---------------------------------------------------------------- canonical triples

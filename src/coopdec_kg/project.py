@@ -12,6 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from coopdec_kg.errors import ContentError
+from coopdec_kg.journal import committed_files
 
 CONTENT_FOLDERS = ("ontology", "data", "queries")
 ROOT_VARIABLE = "COOPDEC_KG_ROOT"
@@ -88,7 +89,8 @@ class Project:
 
     @property
     def data_files(self) -> list[Path]:
-        return sorted(self.data_dir.glob("*.ttl"))
+        """data/*.ttl as last committed: an `add` a crash interrupted is finished first."""
+        return committed_files(self.data_dir, ".ttl")
 
     @property
     def query_files(self) -> list[Path]:

@@ -1,9 +1,23 @@
 """The persistent embedded store: ontology, data and extra files bulk-loaded into pyoxigraph.
 
-Later commands reopen it instead of re-parsing Turtle. A store is trusted only when the pointer
-file `current.json` names it and its fingerprint (a hash of every source file's bytes) matches the
-files on disk now; otherwise it is rebuilt. A build goes to a fresh `build-*` folder that is
-renamed into place and only then pointed to, so a crash mid-build leaves nothing that is trusted.
+Later commands reopen it instead of re-parsing Turtle. Its folder (`.coopdec-store/` by default)
+holds one folder per build, `store-<fingerprint start>-<random>/`, and the pointer `current.json`
+naming the current one with the fingerprint (a hash of every source file's bytes) of what it was
+built from. Its lifecycle is safe under concurrency and kill -9:
+
+- A build holds the content lock (locks.py), loads into a fresh folder that nothing names, and
+  publishes it by one atomic rename of the pointer: a process killed at any instant leaves the
+  previous store, or none, trusted, and the next command rebuilds by itself.
+- A store is trusted only when the pointer names it and its fingerprint matches the files on
+  disk now. Otherwise the first command that needs it rebuilds it; commands that need it at the
+  same time wait for that build and reuse it.
+- A reader takes a shared lock on a store folder before opening it, then checks that the
+  pointer still names it. A folder is removed only under the content lock (so the pointer does
+  not move), when it is not current and can be locked exclusively without waiting: the current
+  store, and any store a running process has opened, are never removed.
+- A store that cannot be opened (missing or corrupt RocksDB files) is named on the log and
+  rebuilt; one found corrupt while a query reads it is rebuilt and the query run again
+  (`with_current`).
 """
 
 from __future__ import annotations
@@ -12,20 +26,30 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.errors import ContentError, RdfSyntaxError
+from coopdec_kg.errors import (
+    ContentError,
+    CoopdecError,
+    RdfSyntaxError,
+    StoreCorrupted,
+    StoreError,
+)
+from coopdec_kg.journal import sync_folder
+from coopdec_kg.locks import content_lock, read_lock, release_read_lock, try_remove_lock
 from coopdec_kg.project import Project, user_cache
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -37,7 +61,13 @@ log = logging.getLogger(__name__)
 
 STORE_VARIABLE = "COOPDEC_KG_STORE"
 POINTER = "current.json"
+FOLDER_PREFIX = "store-"
+# What a build may remove from the store's folder: other builds' folders (and those of earlier
+# versions: a bare fingerprint, build-*) and pointers a killed build left half-written.
+REMOVABLE = re.compile(rf"({FOLDER_PREFIX}|build-)[\w-]+|[0-9a-f]{{32}}|\.current-\w+\.json")
 FORMAT_BY_SUFFIX = {".ttl": "TURTLE", ".nt": "N_TRIPLES", ".nq": "N_QUADS", ".trig": "TRIG"}
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -59,6 +89,16 @@ def default_location(project: Project) -> Path:
         return project.root / ".coopdec-store"
     root_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
     return user_cache() / root_key
+
+
+def _usable_location(project: Project, location: Path | None) -> Path:
+    location = location or default_location(project)
+    if location.exists() and not location.is_dir():
+        raise StoreError(
+            f"{location} is not a folder: remove it, or set {STORE_VARIABLE} to a folder for the "
+            "store"
+        )
+    return location
 
 
 def rdf_files(paths: Sequence[Path]) -> list[Path]:
@@ -98,36 +138,52 @@ def fingerprint(files: Sequence[Path]) -> str:
 
 def _read_pointer(location: Path) -> dict[str, object] | None:
     try:
-        pointer: dict[str, object] = json.loads((location / POINTER).read_text(encoding="utf-8"))
+        pointer = json.loads((location / POINTER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return pointer
+    return pointer if isinstance(pointer, dict) else None
 
 
-def _write_pointer(
-    location: Path, fingerprint_: str, files: Sequence[Path], extra: Sequence[Path]
+def _folder_of(pointer: dict[str, object] | None) -> str | None:
+    """The name of the store folder the pointer names (None for a pointer of an older version)."""
+    folder = pointer.get("folder") if pointer is not None else None
+    if isinstance(folder, str) and REMOVABLE.fullmatch(folder) and folder.startswith(FOLDER_PREFIX):
+        return folder
+    return None
+
+
+def _extra_of(pointer: dict[str, object] | None) -> tuple[Path, ...]:
+    names = pointer.get("extra") if pointer is not None else None
+    return tuple(Path(str(name)) for name in names) if isinstance(names, list) else ()
+
+
+def _publish(
+    location: Path, folder: Path, key: str, files: Sequence[Path], extra: Sequence[Path]
 ) -> None:
+    """Make `folder` the current store: the pointer is replaced in one atomic rename."""
     record = {
-        "fingerprint": fingerprint_,
+        "folder": folder.name,
+        "fingerprint": key,
         "files": [str(p) for p in files],
         "extra": [str(p) for p in extra],
     }
-    text = json.dumps(record, indent=2)
     handle, temp = tempfile.mkstemp(dir=location, prefix=".current-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temp, location / POINTER)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(record, indent=2))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, location / POINTER)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    sync_folder(location)
 
 
 def recorded_extra(location: Path) -> tuple[Path, ...]:
     """The extra files and folders the current store was built with, as they were given."""
-    pointer = _read_pointer(location)
-    names = pointer.get("extra") if pointer is not None else None
-    if not isinstance(names, list):
-        return ()
-    return tuple(Path(str(name)) for name in names)
+    return _extra_of(_read_pointer(location))
 
 
 def extra_files(project: Project, location: Path | None = None) -> tuple[Path, ...]:
@@ -172,54 +228,181 @@ def _load_file(store: pyoxigraph.Store, path: Path) -> None:
         raise RdfSyntaxError(path, str(error)) from error
 
 
+def _sync_tree(folder: Path) -> None:
+    """Every file of the new store on disk before the pointer names it."""
+    for path in folder.iterdir():
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    sync_folder(folder)
+
+
 def build(project: Project, extra: Sequence[Path] = (), location: Path | None = None) -> StoreInfo:
     """Bulk-load ontology, data and extra files into a new on-disk store and make it current."""
-    location = location or default_location(project)
+    location = _usable_location(project, location)
     for folder in (p for p in extra if p.is_dir()):
         if not rdf_files([folder]):
             suffixes = ", ".join(FORMAT_BY_SUFFIX)
             raise ContentError(f"{folder}: no RDF file ({suffixes}) in this folder")
-    location.mkdir(parents=True, exist_ok=True)
+    with content_lock(project.data_dir):
+        files = source_files(project, extra)
+        return _build_locked(location, files, fingerprint(files), extra)
+
+
+def _build_locked(
+    location: Path, files: Sequence[Path], key: str, extra: Sequence[Path]
+) -> StoreInfo:
+    """The build itself, from `files` (whose fingerprint is `key`); the caller holds the
+    content lock."""
+    try:
+        location.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(dir=location, prefix=f"{FOLDER_PREFIX}{key[:8]}-"))
+    except OSError as error:
+        raise StoreError(
+            f"{location}: cannot create the store here ({error.strerror}); set "
+            f"{STORE_VARIABLE} to a writable folder"
+        ) from error
+    try:
+        read_lock(folder)  # no other build removes it, before or after it is published
+        _bulk_load(folder, files)
+        _sync_tree(folder)
+        _publish(location, folder, key, files, [p.resolve() for p in extra])
+    except BaseException as error:
+        if _folder_of(_read_pointer(location)) != folder.name:  # unpublished: nobody will use it
+            release_read_lock(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError | RuntimeError) and not isinstance(error, CoopdecError):
+            raise StoreError(f"{location}: cannot build the store ({_one_line(error)})") from error
+        raise
+    _remove_unused(location, keep=folder.name)
+    return StoreInfo(folder, key, tuple(files), rebuilt=True)
+
+
+def _remove_unused(location: Path, keep: str) -> None:
+    """Remove the folders of other builds that no process reads; the caller holds the content
+    lock, so no build is under way and the pointer does not move."""
+    for entry in os.scandir(location):
+        if entry.name == keep or not REMOVABLE.fullmatch(entry.name):
+            continue
+        if not entry.is_dir(follow_symlinks=False):
+            with suppress(OSError):
+                os.unlink(entry.path)
+            continue
+        descriptor = try_remove_lock(Path(entry.path))
+        if descriptor is not None:
+            try:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            finally:
+                os.close(descriptor)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What the pointer says, checked against the content on disk now."""
+
+    current: StoreInfo | None  # None: a store must be built, for the reason `why`
+    why: str
+    extra: tuple[Path, ...]  # the extra files and folders recorded, those still there
+    files: tuple[Path, ...]
+    fingerprint: str
+
+
+def _look(project: Project, location: Path) -> _Look:
+    pointer = _read_pointer(location)
+    extra = tuple(p for p in _extra_of(pointer) if p.exists())
     files = source_files(project, extra)
     key = fingerprint(files)
-    for stale in location.glob("build-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(dir=location, prefix="build-"))
-    try:
-        _bulk_load(staging, files)
-        final = location / key
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _write_pointer(location, key, files, [p.resolve() for p in extra])
-    for old in location.iterdir():
-        if old.is_dir() and old.name != key and not old.name.startswith("build-"):
-            shutil.rmtree(old, ignore_errors=True)
-    return StoreInfo(location / key, key, files, rebuilt=True)
+    folder = _folder_of(pointer)
+    if pointer is None:
+        return _Look(None, "No store yet", extra, files, key)
+    if pointer.get("fingerprint") != key:
+        return _Look(None, "The content changed since the last build", extra, files, key)
+    if folder is None or not (location / folder).is_dir():
+        return _Look(None, "The current store is missing", extra, files, key)
+    return _Look(StoreInfo(location / folder, key, files, rebuilt=False), "", extra, files, key)
 
 
 def open_current(
-    project: Project, location: Path | None = None
+    project: Project, location: Path | None = None, distrust: Path | None = None
 ) -> tuple[pyoxigraph.Store, StoreInfo]:
-    """The current store, rebuilt first when the content changed since it was built."""
+    """The current store, read-only; built first (or waited for, while another process builds
+    it) when there is none, the content changed, or it cannot be read. `distrust`: a store
+    folder known to be corrupt, rebuilt even if the pointer names it."""
+    location = _usable_location(project, location)
+    while True:
+        info = _look(project, location).current
+        if info is None or info.path == distrust:
+            info = _rebuild(project, location, distrust)
+        try:
+            store = _open(location, info)
+        except (OSError, RuntimeError) as error:
+            if info.rebuilt:
+                raise StoreError(
+                    f"{info.path}: the store just built cannot be read ({_one_line(error)})"
+                ) from error
+            log.info("The store %s is unreadable (%s): rebuilding it…", info.path, _one_line(error))
+            distrust = info.path
+            continue
+        if store is not None:
+            _tidy(project, location, keep=info.path.name)
+            return store, info
+
+
+def _tidy(project: Project, location: Path, keep: str) -> None:
+    """Remove what killed or older builds left, if there is any and no build is under way."""
+    if any(e.name != keep and REMOVABLE.fullmatch(e.name) for e in os.scandir(location)):
+        with content_lock(project.data_dir, wait=False) as free:
+            if free:
+                _remove_unused(location, keep)
+
+
+def _rebuild(project: Project, location: Path, distrust: Path | None) -> StoreInfo:
+    """A store for the content now: built under the content lock, unless another process built
+    it while this one waited for the lock."""
+    with content_lock(project.data_dir):
+        look = _look(project, location)
+        if look.current is not None and look.current.path != distrust:
+            return look.current
+        if look.current is None:
+            log.info("%s: building the store from %d files…", look.why, len(look.files))
+        return _build_locked(location, look.files, look.fingerprint, look.extra)
+
+
+def _open(location: Path, info: StoreInfo) -> pyoxigraph.Store | None:
+    """The store, read-only and locked for reading; None if it stopped being current before
+    the lock was taken (look again)."""
     import pyoxigraph
 
-    location = location or default_location(project)
-    extra = [p for p in recorded_extra(location) if p.exists()]
-    files = source_files(project, extra)
-    key = fingerprint(files)
-    pointer = _read_pointer(location)
-    path = location / key
-    if pointer is not None and pointer.get("fingerprint") == key and path.is_dir():
-        info = StoreInfo(path, key, files, rebuilt=False)
-    else:
-        why = "No store yet" if pointer is None else "The content changed since the last build"
-        log.info("%s: building the store from %d files…", why, len(files))
-        info = build(project, extra, location)
-    return pyoxigraph.Store.read_only(str(info.path)), info
+    try:
+        newly_locked = read_lock(info.path)
+    except FileNotFoundError:  # removed as unused since the pointer was read
+        return None
+    if _folder_of(_read_pointer(location)) != info.path.name:
+        if newly_locked:
+            release_read_lock(info.path)
+        return None
+    return pyoxigraph.Store.read_only(str(info.path))
+
+
+def with_current(
+    project: Project, work: Callable[[pyoxigraph.Store], Result], location: Path | None = None
+) -> Result:
+    """`work` done on the current store; if the store turns out corrupt while `work` reads it,
+    it is rebuilt and `work` done again."""
+    store, info = open_current(project, location)
+    try:
+        return work(store)
+    except StoreCorrupted as error:
+        log.info("The store %s is corrupt (%s): rebuilding it…", info.path, error.detail)
+    del store
+    store, _ = open_current(project, location, distrust=info.path)
+    return work(store)
 
 
 def to_rdflib(term: object) -> Identifier | None:
@@ -256,21 +439,26 @@ def select(store: pyoxigraph.Store, query: str) -> Answer:
     """
     import pyoxigraph
 
-    solutions = store.query(query)
-    if not isinstance(solutions, pyoxigraph.QuerySolutions):
-        raise TypeError("not a SELECT query")
-    columns = tuple(variable.value for variable in solutions.variables)
-    converted: dict[object, Identifier | None] = {None: None}
+    try:
+        solutions = store.query(query)
+        if not isinstance(solutions, pyoxigraph.QuerySolutions):
+            raise TypeError("not a SELECT query")
+        columns = tuple(variable.value for variable in solutions.variables)
+        converted: dict[object, Identifier | None] = {None: None}
 
-    def rdflib_term(term: object) -> Identifier | None:
-        try:
-            return converted[term]
-        except KeyError:
-            found = converted[term] = to_rdflib(term)
-            return found
+        def rdflib_term(term: object) -> Identifier | None:
+            try:
+                return converted[term]
+            except KeyError:
+                found = converted[term] = to_rdflib(term)
+                return found
 
-    width = range(len(columns))
-    return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in solutions]
+        width = range(len(columns))
+        return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in solutions]
+    except (OSError, RuntimeError) as error:
+        if str(error).startswith("Corruption"):
+            raise StoreCorrupted(_one_line(error)) from error
+        raise
 
 
 def _values(nodes: Sequence[URIRef]) -> str:

@@ -6,18 +6,14 @@ submission:<id>/), its record (file name, hash, format, time) and `prov:wasDeriv
 each new node to that record — exactly the graph that was validated. Adding the same file again
 changes nothing.
 
-Writing is all or nothing: every file is first written and fsynced under a temporary name in
-data/, then renamed into place; if anything fails, the files already renamed are removed and
-the temporary ones deleted, so data/ is left byte for byte as it was. A lock on data/ keeps two
-`add` runs from interleaving their read-validate-write.
+Writing is all or nothing, even when the process is killed at any instant: the files of a
+batch are committed by one rename, that of a journal (see journal.py). The content lock (see
+locks.py) keeps two `add` runs, or an `add` and a store build, from interleaving.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -27,12 +23,12 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from coopdec_kg.errors import ContentError
-from coopdec_kg.export import sync_folder, to_turtle
+from coopdec_kg.export import to_turtle
 from coopdec_kg.graph import DEFAULT_MAX_BYTES, Submission, reparse_turtle
+from coopdec_kg.journal import FILE_PREFIX, commit, settle
+from coopdec_kg.locks import content_lock
 from coopdec_kg.project import Project
 from coopdec_kg.validation import ValidationReport, Validator, parse_all
-
-FILE_PREFIX = "submission-"
 
 
 @dataclass
@@ -67,7 +63,8 @@ def add_files(
             "COOPDEC_KG_ROOT) to add data to a content folder of your own"
         )
     submissions = parse_all(paths, input_format, max_bytes)
-    with _locked(project.data_dir):
+    with content_lock(project.data_dir):
+        settle(project.data_dir)
         present = [s for s in submissions if submission_file(project, s).exists()]
         fresh = [s for s in submissions if not submission_file(project, s).exists()]
         outcome = AddOutcome(None, already_present=[submission_file(project, s) for s in present])
@@ -82,7 +79,7 @@ def add_files(
             (submission_file(project, s), _payload(s, graph))
             for s, graph in zip(fresh, stored, strict=True)
         ]
-        write_batch(project.data_dir, batch)
+        commit(project.data_dir, batch)
         outcome.written = [target for target, _ in batch]
     return outcome
 
@@ -109,59 +106,3 @@ def _payload(submission: Submission, graph: Graph) -> bytes:
             f"{submission.path.name}: the stored Turtle would not read back the same"
         )
     return payload
-
-
-def write_batch(folder: Path, batch: Sequence[tuple[Path, bytes]]) -> None:
-    """Create every file of the batch, or none: temporary files first, then renames."""
-    temporaries: list[tuple[Path, Path]] = []
-    placed: list[Path] = []
-    try:
-        for target, payload in batch:
-            if target.exists():
-                raise ContentError(f"{target} already exists")
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            temporary = Path(name)
-            temporaries.append((temporary, target))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(payload)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, _file_mode())
-        for temporary, target in temporaries:
-            os.replace(temporary, target)
-            placed.append(target)
-    except BaseException:
-        for target in placed:
-            with suppress(OSError):
-                target.unlink()
-        for temporary, _ in temporaries:
-            with suppress(OSError):
-                temporary.unlink()
-        sync_folder(folder)
-        raise
-    sync_folder(folder)
-
-
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the data folder itself (no lock file is left in data/)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no locking
-        yield
-        return
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError as error:
-        raise ContentError(f"{folder}: cannot open the data folder ({error.strerror})") from error
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
