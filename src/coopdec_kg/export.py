@@ -800,8 +800,7 @@ class _JsonTerms:
     """The context's terms, by the property they stand for, and the compaction of IRIs."""
 
     def __init__(self, context: Mapping[str, Any]) -> None:
-        namespaces = prefixes()
-        self._namespaces = sorted(namespaces.items(), key=lambda item: -len(item[1]))
+        self._namespaces = {namespace: name for name, namespace in prefixes().items()}
         self.terms: dict[str, tuple[str, str]] = {}  # property IRI -> (term, coercion)
         for name, definition in context.items():
             if isinstance(definition, dict):
@@ -816,15 +815,21 @@ class _JsonTerms:
         return prefixes().get(prefix, prefix + ":") + local
 
     def compact(self, iri: str) -> str:
-        """`prefix:local` with the longest namespace that leaves a local part, else the IRI."""
+        """`prefix:local` with the longest namespace that leaves a local part, else the IRI.
+        Namespaces end with "/" or "#": only the IRI's cuts after one of those are looked up."""
         found = self._compact.get(iri)
         if found is None:
             found = iri
-            for name, namespace in self._namespaces:
-                local = iri[len(namespace) :]
-                if iri.startswith(namespace) and local and not local.startswith("//"):
-                    found = f"{name}:{local}"
+            end = len(iri) - 1  # a cut that leaves a local part
+            while end > 0:
+                cut = max(iri.rfind("/", 0, end), iri.rfind("#", 0, end))
+                if cut < 0:
                     break
+                name = self._namespaces.get(iri[: cut + 1])
+                if name is not None and not iri.startswith("//", cut + 1):
+                    found = f"{name}:{iri[cut + 1 :]}"
+                    break
+                end = cut
             self._compact[iri] = found
         return found
 
@@ -884,7 +889,12 @@ def _node_object(subject: str, pairs: Iterable[tuple[str, _Value]]) -> dict[str,
 
 
 def _sorted_values(values: list[Any]) -> list[Any]:
+    if all(isinstance(value, str) for value in values):  # most lists: IRIs (as json.dumps sorts)
+        return sorted(values, key=_json_string)
     return sorted(values, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+
+
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # json.dumps of a str
 
 
 def _rdflib_value(node: Node) -> _Value:
