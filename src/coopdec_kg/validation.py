@@ -53,8 +53,7 @@ LANGUAGES = ("fr", "en")
 OPEN_KINDS = frozenset({"authority", "organisation", "link", "action", "agreement", "submission"})
 LEGAL_TEXT = prefixes()["legal-text"]
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
-ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
-LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title, ELI_TITLE)
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 FORMAT_IRIS = {
     "turtle": URIRef("http://www.w3.org/ns/formats/Turtle"),
     "nt": URIRef("http://www.w3.org/ns/formats/N-Triples"),
