@@ -10,9 +10,8 @@ from coopdec_kg.graph import new_graph, parse_turtle
 from coopdec_kg.namespaces import CDO, CDR
 from coopdec_kg.project import Project
 
-ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
 QB = "http://purl.org/linked-data/cube#"
-LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title, ELI_TITLE)
+LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 # Structural resources that describe the report or the cube itself rather than state a fact.
 STRUCTURAL = {
     CDO.Passage,
@@ -95,6 +94,22 @@ def test_data_uses_only_declared_ontology_terms(data: Graph, ontology: Graph) ->
         if isinstance(term, URIRef) and str(term).startswith(str(CDO))
     }
     assert not used - declared, f"undeclared ontology terms: {sorted(used - declared)}"
+
+
+# The languages themselves: their terms are not redeclared in the ontology.
+BUILT_IN = (str(RDF), str(RDFS), str(OWL), "http://www.w3.org/2001/XMLSchema#")
+
+
+def test_every_external_term_the_data_uses_is_declared(data: Graph, ontology: Graph) -> None:
+    """The ontology declares each class and property of other vocabularies that the data (or the
+    ontology itself) uses, typed for OWL 2 DL (issue 13)."""
+    used = {p for g in (data, ontology) for p in g.predicates()}
+    used |= {o for o in data.objects(None, RDF.type) if isinstance(o, URIRef)}
+    external = {t for t in used if not str(t).startswith((str(CDO), *BUILT_IN))}
+    kinds = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}
+    undeclared = sorted(t for t in external if not set(ontology.objects(t, RDF.type)) & kinds)
+    assert not undeclared, f"undeclared external terms: {undeclared}"
+    assert len(external) > 40
 
 
 def test_every_ontology_term_is_labelled_and_defined_in_french_and_english(

@@ -114,6 +114,22 @@ def test_definitions_are_in_the_pages_language(
         assert str(definition) in " ".join(pages[lang].text)
 
 
+def test_ontology_entries_are_anchored_at_their_iri_fragment(
+    pages: dict[str, PageChecker], ontology: Graph
+) -> None:
+    """…/ontology#AgglomerationCommunity lands on its entry once the IRIs resolve (issue 13)."""
+    terms = {
+        str(s).split("#", 1)[1]
+        for s in ontology.subjects(RDF.type, None)
+        if str(s).startswith("https://w3id.org/coopdec-kg/ontology#")
+    }
+    for lang in LANGUAGES:
+        ids = set(pages[lang].ids)
+        assert {"AgglomerationCommunity", "frenchParty", "Inconsistency"} <= ids
+        assert terms <= ids, sorted(terms - ids)[:5]
+        assert len(pages[lang].ids) == len(ids), "an anchor is used twice"
+
+
 def test_text_is_escaped() -> None:
     ontology = Graph()
     cls = URIRef("https://w3id.org/coopdec-kg/ontology#Evil")

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
@@ -22,19 +22,21 @@ from coopdec_kg.errors import ExportError
 from coopdec_kg.export import (
     DATA_GRAPH,
     FORMATS,
-    GRAPH_BASE,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
     Dump,
     collect,
     export,
     format_for,
+    frames,
     serialize,
+    to_framed_jsonld,
     to_jsonld,
     to_ntriples,
     to_turtle,
     write_atomic,
 )
+from coopdec_kg.metadata import GRAPH_BASE
 from coopdec_kg.namespaces import context_document, prefixes
 from coopdec_kg.project import Project
 
@@ -147,8 +149,46 @@ def test_jsonld_uses_the_curated_context_and_is_stable(union: Graph) -> None:
     document = json.loads(payload)
     assert document["@context"] == context_document()["@context"]
     assert to_jsonld(union) == payload
-    ids = [node.get("@id", "") for node in document["@graph"]]
+    ids = [node["id"] for node in document["@graph"]]  # the context aliases @id as id
     assert ids == sorted(ids)
+
+
+def test_jsonld_reads_as_plain_keys_for_a_json_developer(union: Graph) -> None:
+    """Links are compact IRIs under their term, texts are language maps, `id` and `type` are
+    aliases (issue 13): the document still reads back as the same graph (tested above)."""
+    document = json.loads(to_jsonld(union))
+    nodes = {node["id"]: node for node in document["@graph"]}
+    link = nodes["link:cergy-pontoise-afrique-subsaharienne"]
+    assert link["type"] == "cdo:CooperationLink"
+    assert link["frenchParty"] == "authority:ca-cergy-pontoise"
+    assert link["foreignPartner"] == "authority:porto-novo"
+    assert link["prefLabel"]["fr"] == "Cergy-Pontoise — Afrique subsaharienne"
+    assert link["startYear"] == 1995 and link["inSurveyTable"] is True
+    law = nodes["legal-text:loi-1992-02-06"]
+    assert law["date_document"] == "1992-02-06"
+    assert set(law["title"]) == {"fr"}
+
+
+def test_the_context_defines_a_term_for_every_property_of_the_data(data: Graph) -> None:
+    context = context_document()["@context"]
+    assert (context["id"], context["type"]) == ("@id", "@type")
+    names = prefixes()
+    terms = {name: d for name, d in context.items() if isinstance(d, dict)}
+    assert not set(terms) & set(names), "a term named like a prefix would shadow it"
+
+    def expand(curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return names[prefix] + local
+
+    by_property = {expand(d["@id"]): d for d in terms.values()}
+    for predicate in set(data.predicates()) - {RDF.type}:
+        definition = by_property.get(str(predicate))
+        assert definition is not None, f"no term for {predicate}"
+        objects = list(data.objects(None, predicate))
+        if all(isinstance(o, URIRef) for o in objects):
+            assert definition.get("@type") == "@id", predicate
+        if all(getattr(o, "language", None) for o in objects):
+            assert definition.get("@container") == "@language", predicate
 
 
 def test_format_from_the_name_or_the_extension() -> None:
@@ -251,3 +291,58 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------- JSON-LD framed around one kind
+
+
+@pytest.fixture(scope="module")
+def graph_only(project: Project) -> Graph:
+    from coopdec_kg.graph import load_graph
+
+    return load_graph(project)
+
+
+@pytest.mark.parametrize("kind", sorted(frames()))
+def test_each_frame_says_only_what_the_graph_says(graph_only: Graph, kind: str) -> None:
+    """A framed document reads back as triples of the graph (embedded and reverse nodes too)."""
+    payload = to_framed_jsonld(graph_only, kind)
+    assert to_framed_jsonld(graph_only, kind) == payload  # byte-stable
+    framed = Graph().parse(data=payload, format="json-ld")
+    assert len(framed) > 0
+    ground = {t for t in framed if not any(isinstance(term, BNode) for term in t)}
+    assert ground <= set(graph_only), sorted(ground - set(graph_only))[:3]
+
+
+def test_groupings_frame_lists_each_grouping_with_its_links(graph_only: Graph) -> None:
+    document = json.loads(to_framed_jsonld(graph_only, "groupings"))
+    assert document["@context"][1]["links"] == {"@reverse": "cdo:frenchParty", "@type": "@id"}
+    nodes = {node["id"]: node for node in document["@graph"]}
+    grouping_types = {
+        URIRef(f"https://w3id.org/coopdec-kg/ontology#{n}")
+        for n in ("AgglomerationCommunity", "NewTownSyndicate")
+    }
+    groupings = {s for t in grouping_types for s in graph_only.subjects(RDF.type, t)}
+    assert len(nodes) == len(groupings)
+    sicoval = nodes["authority:ca-sicoval"]
+    assert sorted(link["id"] for link in sicoval["links"]) == [
+        "link:sicoval-afrique-subsaharienne-1",
+        "link:sicoval-afrique-subsaharienne-2",
+    ]
+    cergy = nodes["authority:ca-cergy-pontoise"]
+    partner = cergy["links"][0]["foreignPartner"]
+    assert partner["id"] == "authority:porto-novo" and partner["prefLabel"]["fr"] == "Porto-Novo"
+
+
+def test_cli_export_frame(runner: CliRunner, project: Project, tmp_path: Path) -> None:
+    root = ["--root", str(project.root)]
+    out = tmp_path / "links.jsonld"
+    ok = runner.invoke(app, [*root, "export", "--frame", "links", "-o", str(out)])
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["@graph"]
+    for options, message in [
+        (["--frame", "nope"], "unknown frame 'nope'"),
+        (["--frame", "links", "--format", "turtle"], "--frame"),
+    ]:
+        result = runner.invoke(app, [*root, "export", *options])
+        assert result.exit_code == 2 and message in result.stderr, options

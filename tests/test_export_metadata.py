@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import FOAF, RDF, XSD, Namespace
+from rdflib.namespace import FOAF, RDF, RDFS, XSD, Namespace
+from typer.testing import CliRunner
 
+from conftest import REPO
+from coopdec_kg.changes import RECORD, committed
+from coopdec_kg.cli import app
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import FORMATS
+from coopdec_kg.export import FORMATS, export_file
 from coopdec_kg.graph import new_graph
-from coopdec_kg.metadata import content_date, describe, temporal_coverage
+from coopdec_kg.metadata import (
+    DATA_GRAPH,
+    METADATA_GRAPH,
+    ONTOLOGY_GRAPH,
+    content_date,
+    describe,
+    temporal_coverage,
+)
 from coopdec_kg.project import Project
 from report_text import SHARED
 
@@ -70,6 +85,16 @@ def _violations(metadata: Graph, shapes: Graph) -> list[str]:
 
 def test_metadata_conforms_to_the_dcat_ap_3_shapes(metadata: Graph, dcat_ap_shapes: Graph) -> None:
     assert _violations(metadata, dcat_ap_shapes) == []
+
+
+def test_the_whole_turtle_export_conforms_to_the_dcat_ap_3_shapes(
+    project: Project, dcat_ap_shapes: Graph, tmp_path: Path
+) -> None:
+    """The exported file itself, ontology, data and description together: every SKOS scheme of
+    the data has a dct:title (issue 13: 21 schemes had none)."""
+    dump = tmp_path / "coopdec-kg.ttl"
+    export_file(project, dump, "turtle", DAY, extra=())
+    assert _violations(Graph().parse(dump, format="turtle"), dcat_ap_shapes) == []
 
 
 def test_the_dcat_ap_check_can_fail(
@@ -151,6 +176,89 @@ def test_temporal_coverage_spans_years_months_and_days() -> None:
     graph.add((s, DCT.date, Literal("not a date", datatype=XSD.date)))
     assert temporal_coverage(graph) == (date(1970, 1, 1), date(2006, 2, 28))
     assert temporal_coverage(Graph()) is None
+
+
+def test_the_dataset_carries_its_licence_too(metadata: Graph, dataset: URIRef) -> None:
+    assert metadata.value(dataset, DCT.license) == ETALAB
+
+
+def test_void_says_what_it_counts_one_subset_per_named_graph(
+    metadata: Graph, dataset: URIRef, ontology: Graph, data: Graph
+) -> None:
+    subsets = set(metadata.objects(dataset, VOID.subset))
+    assert subsets == {ONTOLOGY_GRAPH, DATA_GRAPH, METADATA_GRAPH}
+    count = {graph: metadata.value(graph, VOID.triples).toPython() for graph in subsets}  # type: ignore[union-attr]
+    assert count[ONTOLOGY_GRAPH] == len(ontology)
+    assert count[DATA_GRAPH] == len(data)
+    assert count[METADATA_GRAPH] == len(metadata)  # the description counts itself
+    for graph in subsets:
+        assert {"fr", "en"} <= _languages(metadata, graph, DCT["title"])
+    comments = " ".join(str(c) for c in metadata.objects(dataset, RDFS.comment))
+    assert "void:triples" in comments and "N-Triples" in comments
+
+
+def test_an_ntriples_dump_has_the_lines_void_announces(project: Project, tmp_path: Path) -> None:
+    dump = tmp_path / "coopdec-kg.nt"
+    export_file(project, dump, "ntriples", DAY, extra=())
+    lines = dump.read_bytes().splitlines()
+    graph = Graph().parse(dump, format="nt")
+    dataset = URIRef("https://w3id.org/coopdec-kg/dataset")
+
+    def triples(node: URIRef) -> int:
+        return int(graph.value(node, VOID.triples))  # type: ignore[arg-type]
+
+    assert len(lines) == triples(dataset) + triples(METADATA_GRAPH)
+
+
+def test_export_metadata_writes_the_catalogue_description_alone(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--root", str(REPO), "export", "--metadata", "-f", "ntriples"])
+    assert result.exit_code == 0, result.stderr
+    description = Graph().parse(data=result.stdout, format="nt")
+    assert (None, RDF.type, DCAT.Catalog) in description
+    assert (None, RDF.type, DCAT.Dataset) in description
+    cdo = "https://w3id.org/coopdec-kg/ontology#"
+    assert not [t for t in description if any(str(term).startswith(cdo) for term in t[1:2])]
+    count = description.value(METADATA_GRAPH, VOID.triples)
+    assert count is not None and int(count) == len(description)
+
+
+def test_content_date_is_the_last_commit_of_the_content_never_a_file_time(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    when = committed(project.root)
+    if when is None:
+        pytest.skip("the checkout has no git history (git missing, or not a work tree)")
+    assert content_date(project) == when
+
+
+def test_an_installed_package_dates_its_content_by_the_date_its_build_recorded(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    copy = tmp_path / "content"
+    for name in ("ontology", "data", "queries"):
+        shutil.copytree(project.root / name, copy / name)
+    (copy / RECORD).write_text("2007-03-01\n", encoding="utf-8")
+    os.utime(copy / "data" / "report.ttl", (0, 0))  # file times never count
+    assert content_date(Project.at(copy)) == date(2007, 3, 1)
+
+
+def test_two_clones_made_on_different_days_export_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    if committed(REPO) is None:
+        pytest.skip("the checkout has no git history (git missing, or not a work tree)")
+    dumps = []
+    for day, name in [(86_400 * 10_000, "first"), (86_400 * 20_000, "second")]:
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
+        for path in clone.rglob("*.ttl"):
+            os.utime(path, (day, day))  # a clone made on another day
+        dumps.append(export_file(Project.at(clone), tmp_path / f"{name}.ttl", extra=()))
+    assert (tmp_path / "first.ttl").read_bytes() == (tmp_path / "second.ttl").read_bytes()
+    assert dumps[0] > 0
 
 
 def test_content_date_follows_source_date_epoch(

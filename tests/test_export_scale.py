@@ -227,7 +227,7 @@ def test_jsonld_with_an_atlas_keeps_the_curated_context(project: Project, atlas:
 
     document = json.loads(serialize_at_scale(project, FORMATS["jsonld"], [atlas], DAY))
     assert document["@context"] == context_document()["@context"]
-    ids = [node["@id"] for node in document["@graph"]]
+    ids = [node["id"] for node in document["@graph"]]  # the context aliases @id as id
     assert ids == sorted(ids)
     assert SYNTH + "atlas" in ids  # no prefix of the context covers the synthetic namespace
 

@@ -242,6 +242,34 @@ def test_actions_by_domain(graph: Graph, project: Project, said: Said) -> None:
     assert len(every) == len({(r["domain"], r["action"]) for r in every})  # no duplicate rows
 
 
+def test_actions_have_a_domain_only_where_the_report_assigns_one(
+    graph: Graph, project: Project, said: Said
+) -> None:
+    """« La gestion des services publics locaux » (l. 1053) files five actions, not the protocol
+    contacts of section II.D or IV.A (issue 13: the graph said 13)."""
+    said(1053, "La gestion des services publics locaux")
+    said(1063, "Evry Centre Essonne accompagne la commune de Kayes")
+    said(1069, "le SICOVAL a agrandit la maison communale")
+    said(1082, "Cergy-Pontoise, elle a appuyé l'élaboration d'un plan")
+    said(1087, "le SAN de Sénart a mis à disposition")
+    said(1092, "l'ensemble des CA procèdent à de nombreux échanges")
+    rows = answer(
+        graph, project, "actions-by-domain", domain="domain:gestion-des-services-publics-locaux"
+    )
+    assert sorted(r["ca"] or r["actorLevel"] for r in rows) == [
+        "authority:ca-cergy-pontoise",
+        "authority:ca-evry-centre-essonne",
+        "authority:ca-sicoval",
+        "authority:san-senart",
+        "engagement-level:cooperation-avancee",
+    ]
+    said((1629, 1630), "contactée par un médecin libanais")  # a contact, filed under no domain
+    every = {r["action"] for r in answer(graph, project, "actions-by-domain")}
+    assert "action:ca-dracenoise-contact-d-un-medecin-libanais" not in every
+    said((380, 381), "élan de générosité")  # the tsunami gifts: no domain either
+    assert "action:actions-ponctuelles-sans-reflexion-subvention-tsunami" not in every
+
+
 def test_cross_border(graph: Graph, project: Project, said: Said) -> None:
     said((564, 565), "Bayonne Anglet Biarritz", "Sarreguemines Confluences")
     said(1295, "française (2)")
@@ -254,9 +282,14 @@ def test_cross_border(graph: Graph, project: Project, said: Said) -> None:
 def test_amounts(graph: Graph, project: Project, said: Said) -> None:
     said((382, 383), "de 5 000 € à 60 000 €")
     said(399, "jusqu'à 200 000 €")
-    ranges = {(r["amountMin"], r["amountMax"]) for r in answer(graph, project, "amounts")}
-    assert ("5000", "60000") in ranges
-    assert ("", "200000") in ranges
+    rows = answer(graph, project, "amounts")
+    ranges = {(r["amountMin"], r["amountMax"], r["unit"]) for r in rows}
+    assert ("5000", "60000", "unit:euro") in ranges
+    assert ("", "200000", "unit:euro") in ranges
+    said(104, "dans la limite de 1% de ces ressources")  # the Oudin law's ceiling
+    assert ("", "1", "unit:pourcentage") in ranges
+    oudin = next(r for r in rows if r["unit"] == "unit:pourcentage")
+    assert oudin["action"] == "requirement:oudin-plafond-des-ressources"
 
 
 def test_speciality_check(graph: Graph, project: Project, said: Said) -> None:
@@ -291,10 +324,12 @@ AUDIT = {  # check: (stated, computed, agrees, line, printed)
     "table-column/cooperation-transfrontaliere": ("5", "6", "false", 1322, "5"),
     "table-row/afrique-subsaharienne": ("17", "17", "true", 1244, "/ 17"),
     "countries-listed": ("26", "25", "false", 1371, "26 pays"),
+    # « la Guinée » and « la Guinée Konakri » are two listings (l. 1328): the graph no longer maps
+    # both to one country, so the 11 names are 11 places; the question is a suspicion of the audit
     "countries-area-distinct/afrique-subsaharienne": (
         "11",
-        "10",
-        "false",
+        "11",
+        "true",
         (1328, 1329),
         "Guinée, la Guinée Konakri",
     ),
@@ -313,7 +348,8 @@ def test_report_audit(graph: Graph, project: Project, said: Said) -> None:
             computed,
             agrees,
         ), check
-    assert all(r["agrees"] == str(r["stated"] == r["computed"]).lower() for r in rows.values())
+    figures = {check: r for check, r in rows.items() if not check.startswith("inconsistency/")}
+    assert all(r["agrees"] == str(r["stated"] == r["computed"]).lower() for r in figures.values())
     assert len([r for r in rows if r.startswith("table-row/")]) == len(TOTAL_LINES)
 
 

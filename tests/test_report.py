@@ -102,11 +102,33 @@ def test_national_context_and_what_can_be_computed(report: Report) -> None:
 
 
 def test_audit_comes_last_and_counts_disagreements(report: Report) -> None:
-    audit = report.tables[-1]
+    audit, inconsistencies = report.tables[-2:]
     assert audit.title.startswith("Audit")
     disagreements = [row for row in audit.rows if row[3].alert]
     assert len(disagreements) >= 10
     assert audit.note == f"{len(audit.rows)} contrôles, {len(disagreements)} désaccords."
+    assert not any(row[0].text.startswith("inconsistency/") for row in audit.rows)
+    assert inconsistencies.title == "Incohérences du rapport"
+
+
+def test_audit_section_lists_every_kind_of_inconsistency(report: Report) -> None:
+    """The audit section ends with every inconsistency: its kind, both passages, its status and
+    what the graph keeps (issue 13)."""
+    inconsistencies = report.tables[-1]
+    kinds = {row[0].text for row in inconsistencies.rows}
+    assert kinds == {"arithmétique", "liste", "classement", "attribution", "nom", "rang"}
+    for _kind, label, passages, status, keeps in (
+        tuple(cell.text for cell in row) for row in inconsistencies.rows
+    ):
+        assert label and keeps, label
+        assert len(passages.split("; ")) >= 2, label  # both passages of the disagreement
+        assert status in {"établie", "soupçonnée"}, label
+    guinea = next(r for r in inconsistencies.rows if "Guinée Konakri" in r[1].text)
+    assert (guinea[0].text, guinea[3].text) == ("liste", "soupçonnée")
+    suspected = sum(1 for row in inconsistencies.rows if row[3].text == "soupçonnée")
+    assert inconsistencies.note.startswith(
+        f"{len(inconsistencies.rows)} incohérences, dont {suspected}"
+    )
 
 
 def test_markdown_tables_are_well_formed(report: Report) -> None:

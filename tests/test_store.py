@@ -203,7 +203,8 @@ def test_a_store_query_leaves_the_cycle_collector_as_it_found_it(
 
     monkeypatch.setattr(store, "select", spying_select)
     assert gc.isenabled()
-    assert len(run_on_store(opened, query)) == 73  # the report's 70 actions, 3 in two domains
+    # the report's 70 actions: 46 filed under a domain, 3 of them under two (issue 13: 24 have none)
+    assert len(run_on_store(opened, query)) == 49
     assert seen == [False] and gc.isenabled()
 
     def failing_select(*args: object) -> object:

@@ -687,26 +687,50 @@ def export_command(
             "ontology/, queries/ and the store.",
         ),
     ] = None,
+    metadata: Annotated[
+        bool,
+        typer.Option(
+            "--metadata",
+            help="Write the catalogue description alone (DCAT-AP catalogue, dataset, "
+            "distributions and VoID statistics), for harvesters.",
+        ),
+    ] = False,
+    frame: Annotated[
+        str | None,
+        typer.Option(
+            "--frame",
+            metavar="KIND",
+            help="JSON-LD framed around one kind of resource, the others embedded: groupings "
+            "(with their links and actions), links, actions, partners, legal-texts, "
+            "observations or inconsistencies. Implies --format jsonld.",
+        ),
+    ] = None,
     include_extra: Annotated[bool, _INCLUDE_EXTRA_OPTION] = False,
 ) -> None:
     """Dump the ontology, the data and their DCAT-AP/VoID metadata, for linked-data portals.
     Turtle and N-Triples are byte-stable (sorted, canonical blank nodes, the project's prefixes
-    only): two exports of the same content are identical, so dumps diff cleanly. The extra
-    files the store was built with (build --extra, e.g. a synthetic atlas) are left out unless
-    --include-extra is given.
+    only): two exports of the same content are identical, so dumps diff cleanly; dct:modified
+    is the date of the content's last commit (or SOURCE_DATE_EPOCH), never a file time. The
+    extra files the store was built with (build --extra, e.g. a synthetic atlas) are left out
+    unless --include-extra is given.
     """
     from coopdec_kg.export import export, export_file, format_for
 
     content = project()
     output = _file_or_stdout(output)
+    if frame is not None and format_name is None:
+        format_name = "jsonld"
     with user_errors():
         fmt = format_for(format_name, output)
         _note_extra_files(content, included=include_extra)
         extra = _extra_to_dump(content, include_extra)
         if output is None:
-            typer.echo(export(content, fmt.name, extra=extra), nl=False)
+            payload = export(content, fmt.name, extra=extra, metadata_only=metadata, frame=frame)
+            typer.echo(payload, nl=False)
             return
-        size = export_file(content, output, fmt.name, extra=extra)
+        size = export_file(
+            content, output, fmt.name, extra=extra, metadata_only=metadata, frame=frame
+        )
     err(f"Wrote {output} ({fmt.name}, {size} bytes).")
 
 

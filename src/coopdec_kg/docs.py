@@ -25,7 +25,7 @@ from rdflib.term import Node
 from coopdec_kg import __version__
 from coopdec_kg.export import check_output, output_folder, write_atomic
 from coopdec_kg.graph import load_data, load_ontology, new_graph
-from coopdec_kg.namespaces import compact_iri
+from coopdec_kg.namespaces import CDO, compact_iri
 from coopdec_kg.project import Project
 
 LANGUAGES = ("fr", "en")
@@ -33,6 +33,7 @@ TEMPLATE = "docs.html"
 LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 MAX_EXPRESSION_DEPTH = 8
+_FRAGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # usable as an HTML id as it is
 
 UI: dict[str, dict[str, str]] = {
     "fr": {
@@ -112,7 +113,12 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def _anchor(iri: Node) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", compact_iri(str(iri))).strip("-")
+    """The entry's fragment: an ontology term's own IRI fragment (…/ontology#AgglomerationCommunity
+    lands on its entry once the IRIs resolve); for other terms, their CURIE made id-safe."""
+    text = str(iri)
+    if text.startswith(str(CDO)) and _FRAGMENT.fullmatch(text[len(CDO) :]):
+        return text[len(CDO) :]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", compact_iri(text)).strip("-")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib.resources import files
 from itertools import chain, compress, islice
 from operator import ne
 from pathlib import Path
@@ -33,7 +35,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
 from coopdec_kg.errors import ExportError
@@ -41,6 +43,7 @@ from coopdec_kg.graph import (
     NT_ESCAPES,
     load_data,
     load_data_with,
+    load_graph_with,
     load_ontology,
     new_graph,
     parse_ntriples,
@@ -49,6 +52,9 @@ from coopdec_kg.graph import (
 )
 from coopdec_kg.journal import sync_folder
 from coopdec_kg.metadata import (
+    DATA_GRAPH,
+    METADATA_GRAPH,
+    ONTOLOGY_GRAPH,
     VoidStatistics,
     content_date,
     countries_of_lines,
@@ -84,10 +90,6 @@ FORMATS: dict[str, ExportFormat] = {
 }
 DEFAULT_FORMAT = "turtle"
 
-GRAPH_BASE = "https://w3id.org/coopdec-kg/graph/"
-ONTOLOGY_GRAPH = URIRef(GRAPH_BASE + "ontology")
-DATA_GRAPH = URIRef(GRAPH_BASE + "data")
-METADATA_GRAPH = URIRef(GRAPH_BASE + "metadata")
 SCALE_BYTES = 8 * 1024 * 1024  # content bigger than this is dumped without rdflib
 
 
@@ -134,7 +136,7 @@ def collect(project: Project, modified: date | None = None, extra: Sequence[Path
     """
     ontology = load_ontology(project)
     data = load_data_with(project, extra) if extra else load_data(project)
-    metadata = describe(ontology, data, modified or content_date(project, extra))
+    metadata = describe(ontology, data, modified or content_date(project))
     return Dump(ontology, data, metadata)
 
 
@@ -156,6 +158,13 @@ def serialize(dump: Dump, fmt: ExportFormat) -> bytes:
     return to_turtle(union)
 
 
+def serialize_metadata(metadata: Graph, fmt: ExportFormat) -> bytes:
+    """The catalogue description alone, for harvesters (in TriG, in its own named graph)."""
+    if fmt.name == "trig":
+        return to_trig({METADATA_GRAPH: metadata})
+    return serialize(Dump(new_graph(), new_graph(), metadata), fmt)
+
+
 def serialize_at_scale(
     project: Project, fmt: ExportFormat, extra: Sequence[Path] = (), modified: date | None = None
 ) -> bytes:
@@ -167,8 +176,9 @@ def serialize_at_scale(
 def _chunks_at_scale(
     project: Project, fmt: ExportFormat, extra: Sequence[Path], modified: date | None
 ) -> Iterator[bytes]:
-    when = modified or content_date(project, extra)
-    ontology, data, metadata = _read_lines(project, extra, when)
+    when = modified or content_date(project)
+    ontology, data, description = _read_lines(project, extra, when)
+    metadata = _lines_of_graph(description)
     if fmt.name == "trig":
         graphs = {ONTOLOGY_GRAPH: ontology, DATA_GRAPH: data, METADATA_GRAPH: metadata}
         del ontology, data
@@ -186,9 +196,9 @@ def _chunks_at_scale(
 
 def _read_lines(
     project: Project, extra: Sequence[Path], modified: date
-) -> tuple[_Lines, _Lines, _Lines]:
-    """The ontology, the data (with the extra files) and their description, as lines (one file's
-    text at a time in memory)."""
+) -> tuple[_Lines, _Lines, Graph]:
+    """The ontology and the data (with the extra files) as lines (one file's text at a time in
+    memory), and their description."""
     read = read_ntriples(project.ontology_file)
     standards = standards_of_lines(read.text)
     ontology = _lines_of(read.text)
@@ -215,8 +225,9 @@ def _read_lines(
         return void_statistics_of_lines(lines, _nt_terms(others), uri_space)
 
     coverage = temporal_coverage_of_literals(literals)
-    description = describe_content(standards, coverage, countries, statistics, modified)
-    return ontology, data, _lines_of_graph(description)
+    sizes = {ONTOLOGY_GRAPH: _size(ontology), DATA_GRAPH: _size(data)}
+    description = describe_content(standards, coverage, countries, statistics, modified, sizes)
+    return ontology, data, description
 
 
 def export(
@@ -225,13 +236,16 @@ def export(
     output: Path | None = None,
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
+    metadata_only: bool = False,
+    frame: str | None = None,
 ) -> bytes:
     """Serialise ontology + data (+ the store's extra files, unless `extra` says which) +
-    metadata; write it atomically to `output` when given."""
+    metadata, or the metadata alone, or (JSON-LD) the graph framed around one kind of resource;
+    write it atomically to `output` when given."""
     fmt = format_for(format_name, output)
     if output is not None:
         check_output(project, output)
-    payload = b"".join(_chunks(project, fmt, modified, extra))
+    payload = b"".join(_chunks(project, fmt, modified, extra, metadata_only, frame))
     if output is not None:
         write_atomic(output, payload)
     return payload
@@ -243,23 +257,42 @@ def export_file(
     format_name: str | None = None,
     modified: date | None = None,
     extra: Sequence[Path] | None = None,
+    metadata_only: bool = False,
+    frame: str | None = None,
 ) -> int:
     """`export` to a file, written as it is produced (a national dump is hundreds of MB).
     Returns its size in bytes."""
     fmt = format_for(format_name, output)
     check_output(project, output)
-    return write_atomic(output, _chunks(project, fmt, modified, extra))
+    return write_atomic(output, _chunks(project, fmt, modified, extra, metadata_only, frame))
 
 
 def _chunks(
-    project: Project, fmt: ExportFormat, modified: date | None, extra: Sequence[Path] | None
+    project: Project,
+    fmt: ExportFormat,
+    modified: date | None,
+    extra: Sequence[Path] | None,
+    metadata_only: bool = False,
+    frame: str | None = None,
 ) -> Iterator[bytes]:
+    if frame is not None and (fmt.name != "jsonld" or metadata_only):
+        raise ExportError("--frame frames a JSON-LD dump: use it with --format jsonld alone")
     if extra is None:
         from coopdec_kg.store import extra_files
 
         extra = extra_files(project)
     files = tuple(extra)
-    when = modified or content_date(project, files)
+    if frame is not None:
+        yield to_framed_jsonld(load_graph_with(project, files), frame)
+        return
+    when = modified or content_date(project)
+    if metadata_only:
+        if at_scale(project, files):
+            description = _read_lines(project, files, when)[2]
+        else:
+            description = collect(project, when).metadata
+        yield serialize_metadata(description, fmt)
+        return
     if at_scale(project, files):
         yield from _chunks_at_scale(project, fmt, files, when)
     else:
@@ -745,23 +778,142 @@ def to_trig(graphs: Mapping[URIRef, Graph], namespaces: Mapping[str, str] | None
 
 
 # ---------------------------------------------------------------- JSON-LD
+#
+# Compact JSON-LD with the curated context: its `id`/`type` aliases, and one term per property
+# (`@type: @id` for links, a language map for texts, a datatype for dates). A value that does not
+# fit its property's term is written under the property's compact IRI, in expanded form, so the
+# document always reads back as the same graph. Both the rdflib writer and the writer from lines
+# build each node with `_node_object`, from the same neutral description of its triples.
+
+# (kind, text, datatype, language): kind is "iri", "blank" or "literal"; text is the IRI, the
+# blank node's label (with "_:") or the literal's lexical form
+_Value = tuple[str, str, str | None, str | None]
+_RDF_TYPE = str(RDF.type)
+_XSD_INTEGER = str(XSD.integer)
+_XSD_BOOLEAN = str(XSD.boolean)
+_XSD_STRING = str(XSD.string)
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # as json.dumps writes the int
+LINK, LANGUAGE_MAP = "@id", "@language"  # the two term coercions besides a datatype
 
 
-def _sorted_json(value: Any) -> Any:
-    """Sort the (unordered) value arrays of a JSON-LD document; keep `@list` order."""
-    if isinstance(value, dict):
-        return {
-            key: (
-                [_sorted_json(item) for item in inner]
-                if key == "@list" and isinstance(inner, list)
-                else _sorted_json(inner)
-            )
-            for key, inner in value.items()
+class _JsonTerms:
+    """The context's terms, by the property they stand for, and the compaction of IRIs."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self._namespaces = {namespace: name for name, namespace in prefixes().items()}
+        self.terms: dict[str, tuple[str, str]] = {}  # property IRI -> (term, coercion)
+        for name, definition in context.items():
+            if isinstance(definition, dict):
+                coercion = definition.get("@type") or definition.get("@container") or ""
+                if coercion not in (LINK, LANGUAGE_MAP, ""):
+                    coercion = self.expand(coercion)
+                self.terms[self.expand(definition["@id"])] = (name, coercion)
+        self._compact: dict[str, str] = {}
+
+    def expand(self, curie: str) -> str:
+        prefix, _, local = curie.partition(":")
+        return prefixes().get(prefix, prefix + ":") + local
+
+    def compact(self, iri: str) -> str:
+        """`prefix:local` with the longest namespace that leaves a local part, else the IRI.
+        Namespaces end with "/" or "#": only the IRI's cuts after one of those are looked up."""
+        found = self._compact.get(iri)
+        if found is None:
+            found = iri
+            end = len(iri) - 1  # a cut that leaves a local part
+            while end > 0:
+                cut = max(iri.rfind("/", 0, end), iri.rfind("#", 0, end))
+                if cut < 0:
+                    break
+                name = self._namespaces.get(iri[: cut + 1])
+                if name is not None and not iri.startswith("//", cut + 1):
+                    found = f"{name}:{iri[cut + 1 :]}"
+                    break
+                end = cut
+            self._compact[iri] = found
+        return found
+
+
+@cache
+def _json_terms() -> _JsonTerms:
+    return _JsonTerms(context_document()["@context"])
+
+
+def _json_value(value: _Value, coercion: str | None, terms: _JsonTerms) -> tuple[bool, Any]:
+    """The value as its property's term writes it (True, …), or in expanded form (False, …)."""
+    kind, text, datatype, language = value
+    if kind != "literal":
+        ident = text if kind == "blank" else terms.compact(text)
+        return (True, ident) if coercion == LINK else (False, {"id": ident})
+    if language:
+        return False, {"@value": text, "@language": language}  # language maps: see below
+    if datatype in (None, _XSD_STRING):
+        return (True, text) if coercion == "" else (False, text)
+    if datatype == _XSD_INTEGER and _CANONICAL_INTEGER.fullmatch(text):
+        return coercion == "", int(text)
+    if datatype == _XSD_BOOLEAN and text in ("true", "false"):
+        return coercion == "", text == "true"
+    if coercion == datatype:
+        return True, text
+    return False, {"@value": text, "@type": terms.compact(datatype)}
+
+
+def _node_object(subject: str, pairs: Iterable[tuple[str, _Value]]) -> dict[str, Any]:
+    """One node object: `id`, `type`, the properties under their terms (links as compact IRIs,
+    texts as language maps), values sorted, a single value without its list."""
+    terms = _json_terms()
+    members: dict[str, list[Any]] = {}
+    languages: dict[str, dict[str, list[str]]] = {}
+    for predicate, value in pairs:
+        if predicate == _RDF_TYPE and value[0] != "literal":
+            kind, text = value[0], value[1]
+            members.setdefault("type", []).append(text if kind == "blank" else terms.compact(text))
+            continue
+        term, coercion = terms.terms.get(predicate, (None, None))
+        if value[3] and coercion == LANGUAGE_MAP and term is not None:
+            languages.setdefault(term, {}).setdefault(value[3], []).append(value[1])
+            continue
+        fits, written = _json_value(value, coercion, terms)
+        key = term if fits and term is not None else terms.compact(predicate)
+        members.setdefault(key, []).append(written)
+    node: dict[str, Any] = {"id": subject}
+    for key, values in members.items():
+        ordered = _sorted_values(values)
+        node[key] = ordered[0] if len(ordered) == 1 else ordered
+    for key, by_language in languages.items():
+        node[key] = {
+            language: texts[0] if len(texts) == 1 else sorted(texts)
+            for language, texts in sorted(by_language.items())
         }
-    if isinstance(value, list):
-        items = [_sorted_json(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
-    return value
+    return node
+
+
+def _sorted_values(values: list[Any]) -> list[Any]:
+    if all(isinstance(value, str) for value in values):  # most lists: IRIs (as json.dumps sorts)
+        return sorted(values, key=_json_string)
+    return sorted(values, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+
+
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # json.dumps of a str
+
+
+def _rdflib_value(node: Node) -> _Value:
+    if isinstance(node, URIRef):
+        return ("iri", str(node), None, None)
+    if isinstance(node, BNode):
+        return ("blank", node.n3(), None, None)
+    if isinstance(node, Literal):
+        datatype = str(node.datatype) if node.datatype is not None else None
+        return ("literal", str(node), datatype, node.language)
+    raise ExportError(f"cannot export the term {node!r}")
+
+
+def _subject_id(node: Node) -> str:
+    if isinstance(node, URIRef):
+        return _json_terms().compact(_checked_iri(node))
+    if isinstance(node, BNode):
+        return node.n3()
+    raise ExportError(f"cannot export a triple whose subject is {node!r}")
 
 
 def to_jsonld(graph: Graph) -> bytes:
@@ -771,73 +923,20 @@ def to_jsonld(graph: Graph) -> bytes:
 
 
 def _jsonld_nodes(graph: Graph) -> list[dict[str, Any]]:
-    """The graph's node objects (canonical blank nodes, sorted values), sorted by @id."""
-    canonical = Graph(bind_namespaces="none")
+    """The graph's node objects (canonical blank nodes, sorted values), sorted by `id`."""
+    by_subject: dict[Node, list[tuple[str, _Value]]] = {}
     for triple in canonical_triples(graph):
         _check_triple(triple)
-        canonical.add(triple)
-    try:
-        text = json.dumps(_rdflib_jsonld(canonical), default=_restore_falsy)
-    except Exception as error:  # rdflib raises assorted types for unserialisable terms
-        raise ExportError(f"cannot write JSON-LD: {error}") from error
-    document = json.loads(text)
-    if "@graph" in document:
-        nodes = document["@graph"]
-    else:
-        node = {key: value for key, value in document.items() if key != "@context"}
-        nodes = [node] if node else []
-    return sorted((_sorted_json(node) for node in nodes), key=_node_order)
-
-
-def _rdflib_jsonld(graph: Graph) -> Any:
-    """rdflib's JSON-LD conversion with the curated context (`jsonld.from_rdf`), except that a
-    value that is false in Python ("", 0, false) is kept: rdflib's converter replaces such a
-    first value with the second one of the same property (`if value:` in `add_to_node`)."""
-    from rdflib.plugins.serializers.jsonld import Converter
-    from rdflib.plugins.shared.jsonld.context import Context
-
-    class KeepFalsy(Converter):
-        def to_raw_value(self, *args: Any) -> Any:
-            value = super().to_raw_value(*args)
-            if value or not isinstance(value, str | int | float):
-                return value
-            if isinstance(value, bool):
-                return _FalseValue()
-            if isinstance(value, str):
-                return _EmptyText(value)
-            return _ZeroInteger(value) if isinstance(value, int) else _ZeroFloat(value)
-
-    converted = KeepFalsy(Context(context_document()["@context"]), True, False).convert(graph)
-    return {"@graph": converted} if isinstance(converted, list) else converted
-
-
-class _FalseValue:
-    """JSON false that Python holds true (see `_rdflib_jsonld`)."""
-
-
-class _EmptyText(str):
-    def __bool__(self) -> bool:
-        return True
-
-
-class _ZeroInteger(int):
-    def __bool__(self) -> bool:
-        return True
-
-
-class _ZeroFloat(float):
-    def __bool__(self) -> bool:
-        return True
-
-
-def _restore_falsy(value: Any) -> Any:
-    if isinstance(value, _FalseValue):
-        return False
-    raise TypeError(f"cannot write {value!r} in JSON")
+        subject, predicate, obj = triple
+        if isinstance(obj, Literal) and _SURROGATE.search(str(obj)):
+            raise ExportError(f"cannot write JSON-LD: the literal {str(obj)[:40]!r} is not Unicode")
+        by_subject.setdefault(subject, []).append((str(predicate), _rdflib_value(obj)))
+    nodes = [_node_object(_subject_id(s), pairs) for s, pairs in by_subject.items()]
+    return sorted(nodes, key=_node_order)
 
 
 def _node_order(node: dict[str, Any]) -> tuple[str, str]:
-    return (str(node.get("@id", "")), json.dumps(node, sort_keys=True))
+    return (str(node.get("id", "")), json.dumps(node, sort_keys=True))
 
 
 def _json_pretty(value: Any, margin: str) -> str:
@@ -868,6 +967,102 @@ def _jsonld_document(nodes: Iterable[str]) -> Iterator[bytes]:
     yield "".join(batch).encode("utf-8")
 
 
+# ---------------------------------------------------------------- JSON-LD framed around one kind
+#
+# `export --format jsonld --frame KIND`: the top-level nodes are the resources of one class (and
+# its subclasses), each with the nodes it points to embedded (`embed`) and the nodes that point
+# to it listed under a reverse term (`reverse`: "links" for the links whose French party it is).
+# The frames are data: frames.json in the package.
+
+
+@dataclass(frozen=True)
+class Frame:
+    """How to lay out the nodes around one node: what to embed, which reverse links to list."""
+
+    embed: Mapping[str, Frame]
+    reverse: Mapping[str, tuple[str, Frame]]  # reverse term -> (property IRI, frame)
+
+    @classmethod
+    def read(cls, spec: Mapping[str, Any]) -> Frame:
+        expand = _json_terms().expand
+        return cls(
+            {expand(p): cls.read(inner) for p, inner in spec.get("embed", {}).items()},
+            {
+                name: (expand(inner["property"]), cls.read(inner))
+                for name, inner in spec.get("reverse", {}).items()
+            },
+        )
+
+
+@cache
+def frames() -> dict[str, dict[str, Any]]:
+    """The frames shipped with the package, by name."""
+    text = files("coopdec_kg").joinpath("frames.json").read_text(encoding="utf-8")
+    found: dict[str, dict[str, Any]] = json.loads(text)
+    return found
+
+
+def to_framed_jsonld(graph: Graph, kind: str) -> bytes:
+    """JSON-LD framed around one kind of resource (see `frames`)."""
+    spec = frames().get(kind)
+    if spec is None:
+        raise ExportError(f"unknown frame {kind!r}: choose one of {', '.join(sorted(frames()))}")
+    frame = Frame.read(spec)
+    canonical = new_graph()  # canonical blank-node labels: the same bytes at every run
+    for triple in canonical_triples(graph):
+        canonical.add(triple)
+    graph = canonical
+    cls = URIRef(_json_terms().expand(spec["type"]))
+    classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+    tops = sorted({s for c in classes for s in graph.subjects(RDF.type, c)}, key=str)
+    nodes = [_framed_node(graph, top, frame, frozenset({top})) for top in tops]
+    reverse_terms = _reverse_terms(frame, {})
+    context = [context_document()["@context"], dict(sorted(reverse_terms.items()))]
+    document = {"@context": context, "@graph": nodes}
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return text.encode("utf-8")
+
+
+def _reverse_terms(frame: Frame, found: dict[str, Any]) -> dict[str, Any]:
+    compact = _json_terms().compact
+    for name, (prop, inner) in frame.reverse.items():
+        found[name] = {"@reverse": compact(prop), "@type": LINK}
+        _reverse_terms(inner, found)
+    for inner in frame.embed.values():
+        _reverse_terms(inner, found)
+    return found
+
+
+def _framed_node(graph: Graph, node: Node, frame: Frame, seen: frozenset[Node]) -> Any:
+    """The node object of `node`, its embedded and reverse nodes laid out by `frame` (a node
+    already above it in the tree is only named, so that cycles end)."""
+    pairs = [
+        (str(p), _rdflib_value(o))
+        for p, o in graph.predicate_objects(node)
+        if str(p) not in frame.embed
+    ]
+    written = _node_object(_subject_id(node), pairs)
+    for prop, inner in frame.embed.items():
+        values = sorted(graph.objects(node, URIRef(prop)), key=str)
+        key = _json_terms().terms.get(prop, (_json_terms().compact(prop), ""))[0]
+        embedded = [_embedded(graph, value, inner, seen) for value in values]
+        if embedded:
+            written[key] = embedded[0] if len(embedded) == 1 else embedded
+    for name, (prop, inner) in frame.reverse.items():
+        referrers = sorted(graph.subjects(URIRef(prop), node), key=str)
+        if referrers:
+            written[name] = [_embedded(graph, r, inner, seen) for r in referrers]
+    return written
+
+
+def _embedded(graph: Graph, node: Node, frame: Frame, seen: frozenset[Node]) -> Any:
+    if isinstance(node, Literal):
+        return _json_value(_rdflib_value(node), "", _json_terms())[1]
+    if node in seen or not any(graph.predicate_objects(node)):
+        return _subject_id(node)
+    return _framed_node(graph, node, frame, seen | {node})
+
+
 # ---------------------------------------------------------------- at scale: N-Triples lines
 #
 # A national atlas (1.5 M triples) is too big for rdflib: about 40 s and 2 GB just to read it.
@@ -879,7 +1074,6 @@ def _jsonld_document(nodes: Iterable[str]) -> Iterator[bytes]:
 # writers above, with every other triple of their subjects, and are merged in place.
 
 _NT_TYPE = b"<" + str(RDF.type).encode() + b">"
-_NT_NIL = b"<" + str(RDF.nil).encode() + b">"
 # What ground lines never hold: blank nodes ("_:"), and the escapes Oxigraph writes where
 # `_quoted` writes the character itself (U+FFFE, U+FFFF; "\\U" for good measure). A false
 # alarm (the same text inside an IRI or a literal) only sends a line to the reference writers.
@@ -891,9 +1085,6 @@ _SHORT_FORMS_NT = {
     str(datatype).encode(): re.compile(shape.pattern.encode())
     for datatype, shape in _SHORT_FORMS.items()
 }
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # as json.dumps writes the int
-_XSD_INTEGER = str(XSD.integer)
-_NATIVE_JSON = {_XSD_INTEGER, str(XSD.boolean), str(XSD.double)}  # rdflib writes them bare
 
 
 @dataclass(frozen=True)
@@ -944,6 +1135,11 @@ def _lines_of(payload: bytes) -> _Lines:
         return _Lines(unique, Graph(bind_namespaces="none"))
     ground = [line for line in unique if line not in special]
     return _Lines(ground, parse_ntriples(b"\n".join(sorted(special))))
+
+
+def _size(lines: _Lines) -> int:
+    """The triples of a graph given as lines."""
+    return len(lines.ground) + len(lines.others)
 
 
 def _nt_line(triple: Triple) -> bytes:
@@ -1182,156 +1378,45 @@ def _lines_to_trig(
 # ---------------------------------------------------------------- JSON-LD, from lines
 
 
-class _JsonNames:
-    """IRIs as rdflib's JSON-LD writer compacts them with the curated context, and the values
-    and keys made of them (remembered: the same IRIs come back often)."""
-
-    def __init__(self) -> None:
-        from rdflib.plugins.shared.jsonld.context import Context
-
-        self._context = Context(context_document()["@context"])
-        self._values: dict[bytes, _JsonValue] = {}
-        self._types: dict[bytes, _JsonValue] = {}
-        self._symbols: dict[bytes, str] = {}
-        self._keys: dict[bytes, str] = {}
-
-    def compact(self, term: bytes) -> str:
-        """An IRI as an @id (`Context.shrink_iri`)."""
-        return self._context.shrink_iri(term[1:-1].decode("utf-8"))
-
-    def node_id(self, term: bytes) -> str:
-        """`compact`, JSON-encoded."""
-        return _json_string(self.compact(term))
-
-    def symbol(self, term: bytes) -> str:
-        """An IRI as a type or a datatype (`Context.to_symbol`)."""
-        found = self._symbols.get(term)
-        if found is None:
-            iri = term[1:-1].decode("utf-8")
-            found = self._symbols[term] = self._context.to_symbol(iri) or iri
-        return found
-
-    def key(self, predicate: bytes) -> str:
-        """A property as a key; rdf:type is @type (rdflib's `Converter.add_to_node`)."""
-        found = self._keys.get(predicate)
-        if found is None:
-            if predicate == _NT_TYPE:
-                found = "@type"
-            else:
-                found = self.symbol(predicate)
-                term = self._context.terms.get(found)
-                if term is not None and (term.type or term.container):
-                    found = predicate[1:-1].decode("utf-8")
-            self._keys[predicate] = found
-        return found
-
-    def iri_value(self, predicate: bytes, term: bytes) -> _JsonValue:
-        """An IRI object: a type name for rdf:type, else {"@id": …} ({"@list": []} for rdf:nil)."""
-        if predicate == _NT_TYPE:
-            found = self._types.get(term)
-            if found is None:
-                found = self._types[term] = _json_scalar(_json_string(self.symbol(term)))
-            return found
-        found = self._values.get(term)
-        if found is None:
-            member = '"@list": []' if term == _NT_NIL else '"@id": ' + self.node_id(term)
-            found = self._values[term] = _json_object(member, "")
-        return found
-
-
-# (what it is sorted by: its `json.dumps(sort_keys=True)`; as written at level 3; at level 4)
-_JsonValue = tuple[str, str, str]
-_json_string: Callable[[str], str] = (
-    json.encoder.encode_basestring
-)  # json.dumps(ensure_ascii=False)
-
-
-def _json_scalar(text: str) -> _JsonValue:
-    return text, text, text
-
-
-def _json_object(member: str, value: str) -> _JsonValue:
-    """{member} or {member, "@value": value}, as `json.dumps(indent=2)` writes it nested."""
-    if not value:
-        return (
-            "{" + member + "}",
-            "{\n        " + member + "\n      }",
-            "{\n          " + member + "\n        }",
-        )
-    return (
-        "{" + member + ', "@value": ' + value + "}",
-        "{\n        " + member + ',\n        "@value": ' + value + "\n      }",
-        "{\n          " + member + ',\n          "@value": ' + value + "\n        }",
-    )
-
-
-def _json_literal(term: bytes, names: _JsonNames) -> _JsonValue:
-    """A literal as rdflib's JSON-LD writer gives it: a JSON number or boolean for xsd:integer,
-    xsd:boolean and xsd:double, a string for a plain literal, else an object."""
+def _line_value(term: bytes) -> _Value:
+    """An N-Triples object (IRI or literal: ground lines hold no blank node) as a `_Value`."""
+    if term[:1] == b"<":
+        return ("iri", term[1:-1].decode("utf-8"), None, None)
     close = term.rindex(b'"')
     lexical = term[1:close].decode("utf-8")
     if "\\" in lexical:
         lexical = unescape_ntriples(lexical)
     suffix = term[close + 1 :]
     if suffix[:2] == b"^^":
-        datatype = suffix[3:-1].decode("utf-8")
-        if datatype in _NATIVE_JSON:
-            if datatype == _XSD_INTEGER and _CANONICAL_INTEGER.fullmatch(lexical):
-                return _json_scalar(lexical)
-            native = Literal(lexical, datatype=URIRef(datatype)).toPython()
-            return _json_scalar(json.dumps(native, ensure_ascii=False))
-        kind = _json_string(names.symbol(suffix[2:]))
-        return _json_object('"@type": ' + kind, _json_string(lexical))
+        return ("literal", lexical, suffix[3:-1].decode("utf-8"), None)
     if suffix[:1] == b"@":
-        language = _json_string(suffix[1:].decode("utf-8"))
-        return _json_object('"@language": ' + language, _json_string(lexical))
-    return _json_scalar(_json_string(lexical))
+        return ("literal", lexical, None, suffix[1:].decode("utf-8"))
+    return ("literal", lexical, None, None)
 
 
-def _ground_node(lines: list[bytes], names: _JsonNames) -> str:
-    """The node object of one subject's ground lines, as `_json_pretty(node, "    ")` writes it
-    inside the document (its members at level 3): values sorted, keys sorted."""
-    by_predicate: dict[bytes, list[_JsonValue]] = {}
+def _ground_node(lines: list[bytes]) -> str:
+    """The node object of one subject's ground lines, as `_json_pretty(node, "    ")` writes it."""
+    pairs = []
     for line in lines:
         _, predicate, rest = line.split(b" ", 2)
-        term = rest[:-2]
-        iri = term[:1] == b"<"
-        value = names.iri_value(predicate, term) if iri else _json_literal(term, names)
-        found = by_predicate.get(predicate)
-        if found is None:
-            by_predicate[predicate] = [value]
-        else:
-            found.append(value)
-    members: dict[str, list[_JsonValue]] = {"@id": []}
-    for predicate, values in by_predicate.items():
-        members.setdefault(names.key(predicate), []).extend(values)
-    subject = lines[0][: lines[0].index(b" ")]
-    entries = []
-    for key in sorted(members):
-        values = members[key]
-        if key == "@id":
-            entries.append('      "@id": ' + names.node_id(subject))
-        elif len(values) == 1:
-            entries.append("      " + _json_string(key) + ": " + values[0][1])
-        else:
-            values.sort()
-            items = ",\n        ".join(value[2] for value in values)
-            entries.append("      " + _json_string(key) + ": [\n        " + items + "\n      ]")
-    return "{\n" + ",\n".join(entries) + "\n    }"
+        pairs.append((predicate[1:-1].decode("utf-8"), _line_value(rest[:-2])))
+    subject = lines[0][1 : lines[0].index(b" ") - 1].decode("utf-8")
+    return _json_pretty(_node_object(_json_terms().compact(subject), pairs), "    ")
 
 
 def _lines_to_jsonld(lines: _Lines) -> Iterator[bytes]:
     """What `to_jsonld` writes for the same graph, in chunks."""
     ground, reference = _split_for_reference(lines)
-    names = _JsonNames()
-    nodes: list[tuple[str, int, int]] = []  # @id, then where the lines are (or -1, index)
+    compact = _json_terms().compact
+    nodes: list[tuple[str, int, int]] = []  # id, then where the lines are (or -1, index)
     start = 0
     while start < len(ground):
         end = _subject_end(ground, start)
-        nodes.append((names.compact(ground[start][: ground[start].index(b" ")]), start, end))
+        subject = ground[start][1 : ground[start].index(b" ") - 1].decode("utf-8")
+        nodes.append((compact(subject), start, end))
         start = end
     others = _jsonld_nodes(reference) if len(reference) else []
-    nodes.extend((str(node.get("@id", "")), -1, index) for index, node in enumerate(others))
+    nodes.extend((str(node.get("id", "")), -1, index) for index, node in enumerate(others))
     nodes.sort()
 
     def texts() -> Iterator[str]:
@@ -1339,6 +1424,6 @@ def _lines_to_jsonld(lines: _Lines) -> Iterator[bytes]:
             if first < 0:
                 yield _json_pretty(others[last], "    ")
             else:
-                yield _ground_node(ground[first:last], names)
+                yield _ground_node(ground[first:last])
 
     yield from _jsonld_document(texts())

@@ -2,7 +2,9 @@
 
 The static part (titles, licence, publisher, distributions …) is the Turtle template
 `metadata.ttl` shipped in the package; this module adds what must be computed from the graph:
-the VoID statistics, the temporal and spatial coverage, the modification date and the version.
+the VoID statistics (for the dataset, ontology and data, and one void:subset per named graph of
+the dump, this description included), the temporal and spatial coverage, the modification date
+(from the content's history, never from file times) and the version.
 """
 
 from __future__ import annotations
@@ -10,19 +12,19 @@ from __future__ import annotations
 import calendar
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 
 from coopdec_kg import __version__
+from coopdec_kg.changes import last_change
 from coopdec_kg.errors import ExportError
 from coopdec_kg.graph import new_graph, parse_package_turtle
 from coopdec_kg.namespaces import prefixes
-from coopdec_kg.project import Project
+from coopdec_kg.project import Project, shipped_content
 
 TEMPLATE = "metadata.ttl"
 EXAMPLE_CLASSES = 5  # one example resource from each of the most populated classes
@@ -30,6 +32,20 @@ DATE_TYPES = (XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth)
 COUNTRY_SPACE = prefixes()["country"]
 DCAT_VERSION = URIRef(prefixes()["dcat"] + "version")  # DCAT 3, unknown to rdflib's DCAT
 _VOCABULARY = re.compile(r"^(.*[#/])[^#/]*$")
+
+GRAPH_BASE = "https://w3id.org/coopdec-kg/graph/"
+ONTOLOGY_GRAPH = URIRef(GRAPH_BASE + "ontology")
+DATA_GRAPH = URIRef(GRAPH_BASE + "data")
+METADATA_GRAPH = URIRef(GRAPH_BASE + "metadata")
+# Each named graph of a dump, as a void:subset of the dataset: its titles (fr, en).
+SUBSET_TITLES = {
+    ONTOLOGY_GRAPH: ("Ontologie (graphe nommé)", "Ontology (named graph)"),
+    DATA_GRAPH: ("Données (graphe nommé)", "Data (named graph)"),
+    METADATA_GRAPH: (
+        "Description du jeu de données (graphe nommé)",
+        "Description of the dataset (named graph)",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -240,11 +256,13 @@ def void_statistics_of_lines(
     )
 
 
-def content_date(project: Project, extra: Sequence[Path] = ()) -> date:
-    """When the content last changed: SOURCE_DATE_EPOCH if set, else the newest file's mtime
-    (ontology, data and any extra file exported with them).
+def content_date(project: Project) -> date:
+    """When the content last changed: SOURCE_DATE_EPOCH if set, else the date of the last commit
+    that touched its ontology or data (a source checkout), else the date its build recorded (an
+    installed package); a folder with neither takes the date of the package's own content.
 
-    Using the content's date rather than today keeps two exports of the same content identical.
+    Never a file time: two clones of the same commit, made on different days, export the same
+    bytes, and so do two exports of the same installed package.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
@@ -252,9 +270,15 @@ def content_date(project: Project, extra: Sequence[Path] = ()) -> date:
             return datetime.fromtimestamp(int(epoch), tz=UTC).date()
         except (ValueError, OverflowError, OSError) as error:
             raise ExportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp") from error
-    files = [project.ontology_file, *project.data_files, *extra]
-    newest = max(path.stat().st_mtime for path in files)
-    return datetime.fromtimestamp(newest, tz=UTC).date()
+    shipped = shipped_content()
+    for root in (project.root, *([shipped] if shipped is not None else [])):
+        found = last_change(root)
+        if found is not None:
+            return found
+    raise ExportError(
+        "cannot tell when the content last changed (no git history, no recorded date): "
+        "set SOURCE_DATE_EPOCH"
+    )
 
 
 def _single(graph: Graph, cls: URIRef) -> URIRef:
@@ -275,8 +299,9 @@ def describe(ontology: Graph, data: Graph, modified: date) -> Graph:
         return void_statistics(content, uri_space)
 
     standards = [s for s in ontology.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)]
+    sizes = {ONTOLOGY_GRAPH: len(ontology), DATA_GRAPH: len(data)}
     return describe_content(
-        standards, temporal_coverage(data), countries(data), statistics, modified
+        standards, temporal_coverage(data), countries(data), statistics, modified, sizes
     )
 
 
@@ -286,10 +311,12 @@ def describe_content(
     country_iris: Iterable[URIRef],
     statistics: Callable[[str], VoidStatistics],
     modified: date,
+    graph_sizes: Mapping[URIRef, int],
 ) -> Graph:
     """The description from figures computed elsewhere (e.g. from N-Triples lines at scale).
 
-    `statistics` gets the dataset's void:uriSpace (from the template) and returns its figures.
+    `statistics` gets the dataset's void:uriSpace (from the template) and returns its figures;
+    `graph_sizes` gives the triples of the ontology and data named graphs.
     """
     metadata = parse_package_turtle(TEMPLATE)
     catalog = _single(metadata, DCAT.Catalog)
@@ -320,6 +347,7 @@ def describe_content(
             metadata.add((dataset, VOID.dataDump, dump))
 
     _add_statistics(metadata, dataset, statistics(_uri_space(metadata, dataset)))
+    _add_subsets(metadata, dataset, graph_sizes)
     return metadata
 
 
@@ -350,3 +378,17 @@ def _add_statistics(metadata: Graph, dataset: URIRef, stats: VoidStatistics) -> 
         metadata.add((dataset, VOID.classPartition, partition))
         metadata.add((partition, VOID["class"], cls))
         metadata.add((partition, VOID.entities, _count(count)))
+
+
+def _add_subsets(metadata: Graph, dataset: URIRef, graph_sizes: Mapping[URIRef, int]) -> None:
+    """One void:subset per named graph of the dump, with its triples. The description counts
+    itself: its count is the last triple added, so it includes that triple."""
+    for graph in SUBSET_TITLES:
+        french, english = SUBSET_TITLES[graph]
+        metadata.add((dataset, VOID.subset, graph))
+        metadata.add((graph, RDF.type, VOID.Dataset))
+        metadata.add((graph, DCTERMS.title, Literal(french, lang="fr")))
+        metadata.add((graph, DCTERMS.title, Literal(english, lang="en")))
+        if graph in graph_sizes:
+            metadata.add((graph, VOID.triples, _count(graph_sizes[graph])))
+    metadata.add((METADATA_GRAPH, VOID.triples, _count(len(metadata) + 1)))

@@ -1,7 +1,9 @@
 """The project's prefixes, read from the JSON-LD context shipped with the package.
 
 The context file is the single list of prefixes: Turtle exports bind them, JSON-LD exports use
-the file as their `@context`, and the CLI expands CURIEs with them.
+the file as their `@context`, and the CLI expands CURIEs with them. Beside the prefixes (the
+entries whose value is a namespace IRI) it defines the `id`/`type` aliases and one term per
+property, for JSON developers.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 from rdflib import Namespace
 
@@ -17,16 +20,25 @@ CDR = Namespace("https://w3id.org/coopdec-kg/id/")
 
 
 @cache
-def context_document() -> dict[str, dict[str, str]]:
+def context_document() -> dict[str, dict[str, Any]]:
     """The curated JSON-LD context, as shipped in the package."""
     text = files("coopdec_kg").joinpath("context.jsonld").read_text(encoding="utf-8")
-    document: dict[str, dict[str, str]] = json.loads(text)
+    document: dict[str, dict[str, Any]] = json.loads(text)
     return document
 
 
+@cache
+def _prefixes() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, value)
+        for name, value in context_document()["@context"].items()
+        if isinstance(value, str) and value.endswith(("/", "#"))
+    )
+
+
 def prefixes() -> dict[str, str]:
-    """Prefix → namespace IRI, in the order of the context file."""
-    return dict(context_document()["@context"])
+    """Prefix → namespace IRI, in the order of the context file (its terms left out)."""
+    return dict(_prefixes())
 
 
 def expand_curie(text: str) -> str | None:

@@ -27,7 +27,7 @@ def _holds_content(folder: Path) -> bool:
     return all((folder / name).is_dir() for name in CONTENT_FOLDERS)
 
 
-def _shipped_content() -> Path | None:
+def shipped_content() -> Path | None:
     """The content inside the installed wheel, or the source checkout of an editable install."""
     package = Path(str(files("coopdec_kg")))
     for candidate in (package / "content", package.parent.parent):
@@ -62,7 +62,7 @@ class Project:
             return cls.at(Path(from_env))
         if _holds_content(Path.cwd()):
             return cls.at(Path.cwd())
-        shipped = _shipped_content()
+        shipped = shipped_content()
         if shipped is None:
             raise ContentError("no content folder found: pass --root DIR or set COOPDEC_KG_ROOT")
         return cls.at(shipped)

@@ -196,9 +196,14 @@ def groupings_table(records: list[dict[str, Identifier | None]]) -> Table:
     )
 
 
+INCONSISTENCY_CHECK = "inconsistency/"  # the audit rows that no figure recomputes
+STATUS = {"established": "établie", "suspicion": "soupçonnée"}
+
+
 def audit_table(records: list[dict[str, Identifier | None]], checks: tuple[str, ...] = ()) -> Table:
-    """The audit rows (all, or those whose check id starts with one of `checks`)."""
-    selected = [r for r in records if not checks or _text(r["check"]).startswith(checks)]
+    """The numeric audit rows (all, or those whose check id starts with one of `checks`)."""
+    numeric = [r for r in records if not _text(r["check"]).startswith(INCONSISTENCY_CHECK)]
+    selected = [r for r in numeric if not checks or _text(r["check"]).startswith(checks)]
     rows = tuple(
         (
             Cell(_text(r["label"])),
@@ -221,6 +226,35 @@ def audit_table(records: list[dict[str, Identifier | None]], checks: tuple[str, 
     )
 
 
+def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
+    """Every inconsistency of the report, whatever its kind: both passages, what the graph keeps.
+
+    An inconsistency that two checks recompute is shown once, under its first check's label.
+    """
+    first: dict[str, dict[str, Identifier | None]] = {}
+    for record in records:
+        if record.get("inconsistency") is not None:
+            first.setdefault(str(record["inconsistency"]), record)
+    rows = tuple(
+        (
+            Cell(_text(r["kindLabel"])),
+            Cell(_text(r["label"])),
+            Cell(_text(r["passages"])),
+            Cell(STATUS.get(_text(r["status"]), _text(r["status"]))),
+            Cell(_text(r["keeps"])),
+        )
+        for r in first.values()
+    )
+    suspected = sum(1 for row in rows if row[3].text == STATUS["suspicion"])
+    return Table(
+        "Incohérences du rapport",
+        ("Nature", "Incohérence", "Passages", "Statut", "Ce que garde le graphe"),
+        rows,
+        f"{len(rows)} incohérences, dont {suspected} soupçonnées (le rapport ne permet pas "
+        "d'établir le désaccord) ; le graphe ne corrige aucun des deux côtés.",
+    )
+
+
 def build_report(answers: Answers) -> Report:
     """Run the named queries and lay their answers out as the report's tables."""
 
@@ -233,7 +267,7 @@ def build_report(answers: Answers) -> Report:
         TITLE,
         "Chaque tableau du rapport est recompté à partir des entités du graphe et mis en regard "
         "des chiffres que le rapport imprime ; l'audit final liste chaque chiffre imprimé face au "
-        "même chiffre recalculé.",
+        "même chiffre recalculé, puis chaque incohérence du rapport, de toute nature.",
         (
             engagement_table(records("engagement-levels")),
             areas_table(records("links-by-area"), audit_by_check),
@@ -241,6 +275,7 @@ def build_report(answers: Answers) -> Report:
             audit_table(audit, ("epci-by-type", "ca-share-of-epci")),
             groupings_table(records("place-of-groupings")),
             audit_table(audit),
+            inconsistencies_table(audit),
         ),
     )
 

@@ -60,8 +60,7 @@ if TYPE_CHECKING:
 LANGUAGES = ("fr", "en")
 LEGAL_TEXT = prefixes()["legal-text"]
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
-ELI_TITLE = URIRef("http://data.europa.eu/eli/ontology#title")
-LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title, ELI_TITLE)
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 FORMAT_IRIS = {
     "turtle": URIRef("http://www.w3.org/ns/formats/Turtle"),
     "nt": URIRef("http://www.w3.org/ns/formats/N-Triples"),
