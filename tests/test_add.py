@@ -29,7 +29,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 GOOD = FIXTURES / "rule6-ok-agreement-in-force.ttl"
 OTHER_GOOD = FIXTURES / "rule2-ok-region-action.ttl"
 BAD = FIXTURES / "rule1-bad-state-partner.ttl"
-EX = "https://example.org/coopdec-test/"
+
+
+def own(path: Path) -> str:
+    """The namespace of a submission file, where its relative IRIs land."""
+    return f"{SUBMISSION_NAMESPACE}{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}/"
 
 
 @pytest.fixture
@@ -58,15 +62,22 @@ def test_accepted_submission_becomes_a_new_data_file(content: Project) -> None:
     after = snapshot(content.data_dir)
     assert {k: v for k, v in after.items() if k != written.name} == before
     stored = Graph().parse(written, format="turtle")
-    agreement = URIRef(EX + "convention-angers-bamako")
+    agreement = URIRef(own(GOOD) + "convention-angers-bamako")
     record = stored.value(agreement, PROV.wasDerivedFrom)
-    assert isinstance(record, URIRef) and str(record).startswith(SUBMISSION_NAMESPACE)
+    assert isinstance(record, URIRef) and own(GOOD) == f"{record}/"
     assert (record, DCTERMS.title, Literal(GOOD.name)) in stored
     digest = hashlib.sha256(GOOD.read_bytes()).hexdigest()
     assert (record, DCTERMS.identifier, Literal(f"sha256:{digest}")) in stored
-    # the existing CA gets no provenance link: only the submission's new nodes do
+    # the existing CA is only linked to: the file says nothing about it
     angers = URIRef("https://w3id.org/coopdec-kg/id/authority/ca-angers-loire-metropole")
-    assert stored.value(angers, PROV.wasDerivedFrom) is None
+    assert not list(stored.triples((angers, None, None)))
+    # every subject is the submission's own, with its provenance (the record is its own too)
+    subjects = set(stored.subjects()) - {record}
+    assert all(str(s).startswith(own(GOOD)) for s in subjects)
+    assert all(stored.value(s, PROV.wasDerivedFrom) == record for s in subjects)
+    # the file's name is in the record only, never in the comments
+    comments = [line for line in written.read_text().splitlines() if line.startswith("#")]
+    assert comments and not any(GOOD.name in line for line in comments)
 
 
 def test_data_still_has_no_violation_after_an_add(content: Project) -> None:
@@ -198,4 +209,40 @@ def test_the_content_shipped_with_the_package_is_never_written(
     monkeypatch.setattr(submission_module, "package_folder", lambda: content.root.parent)
     with pytest.raises(ContentError, match="--root"):
         add_files(content, [GOOD])
+    assert snapshot(content.data_dir) == before
+
+
+def test_a_file_name_cannot_inject_triples(
+    runner: CliRunner, content: Project, tmp_path: Path
+) -> None:
+    # A carriage return ends a Turtle comment for pyoxigraph (not for rdflib): a name written raw
+    # into the stored file's `# Added by … from NAME` comment added its triple past every check.
+    crafted = tmp_path / 'a\r<urn:x:s> <urn:x:p> "injected" .\r#.ttl'
+    shutil.copy(GOOD, crafted)
+    before = snapshot(content.data_dir)
+    result = runner.invoke(app, ["--root", str(content.root), "add", str(crafted)])
+    assert result.exit_code == 2 and "control character" in result.stderr
+    assert "\r" not in result.stderr
+    assert snapshot(content.data_dir) == before
+    from coopdec_kg.store import open_current, select
+
+    store, _ = open_current(content)
+    assert select(store, "SELECT ?s WHERE { ?s <urn:x:p> ?o }")[1] == []
+
+
+def test_a_forged_figure_is_refused_and_nothing_is_written(
+    runner: CliRunner, content: Project, tmp_path: Path
+) -> None:
+    forged = tmp_path / "forged.ttl"
+    forged.write_text(
+        "@prefix cdo: <https://w3id.org/coopdec-kg/ontology#> .\n"
+        "@prefix indicator: <https://w3id.org/coopdec-kg/id/indicator/> .\n"
+        "[] cdo:indicator indicator:ca-par-niveau-d-engagement ; cdo:statedValue 999 .\n",
+        encoding="utf-8",
+    )
+    before = snapshot(content.data_dir)
+    result = runner.invoke(app, ["--root", str(content.root), "add", "--lang", "en", str(forged)])
+    assert result.exit_code == 1
+    assert "A submission states no figure of the report" in result.stdout
+    assert "cdo:statedValue" in result.stdout and "Rejected" in result.stderr
     assert snapshot(content.data_dir) == before

@@ -10,7 +10,10 @@ from conftest import REPO
 
 def test_benchmark_runs_at_a_tiny_scale() -> None:
     done = subprocess.run(
-        [sys.executable, "bench/run.py", "--scale", "0.001", "--repeats", "1", "--quick"],
+        [
+            *[sys.executable, "bench/run.py", "--scale", "0.001", "--repeats", "1", "--quick"],
+            *["--submission-triples", "700"],
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -20,3 +23,4 @@ def test_benchmark_runs_at_a_tiny_scale() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| query engagement-levels |" in done.stdout
     assert "| validate-submission |" in done.stdout and "| export-turtle |" in done.stdout
+    assert "| validate-large-submission |" in done.stdout

@@ -131,7 +131,7 @@ def test_big_content_goes_through_the_line_writers_with_the_same_bytes(
 # ---------------------------------------------------------------- the store's extra files
 
 
-def test_export_includes_the_extra_files_of_the_store(
+def test_export_includes_the_extra_files_of_the_store_when_asked(
     project: Project,
     atlas: Path,
     store_with_atlas: Path,
@@ -142,16 +142,21 @@ def test_export_includes_the_extra_files_of_the_store(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     assert store.extra_files(project) == (atlas,)
     target = tmp_path / "dump.nt"
-    result = runner.invoke(app, ["--root", str(project.root), "export", "-o", str(target)])
+    root = ["--root", str(project.root)]
+    result = runner.invoke(app, [*root, "export", "--include-extra", "-o", str(target)])
     assert result.exit_code == 0, result.stderr
     assert f"Wrote {target} (ntriples, {target.stat().st_size} bytes)." in result.stderr
+    assert "this includes them" in result.stderr
     dumped = {str(q.subject) for q in pyoxigraph.parse(path=str(target))}
     assert f"<{SYNTH_ATLAS}>" in dumped
     atlas_subjects = {str(q.subject) for q in pyoxigraph.parse(path=str(atlas))}
     assert atlas_subjects <= dumped
-    printed = runner.invoke(app, ["--root", str(project.root), "export", "-f", "ntriples"])
+    printed = runner.invoke(app, [*root, "export", "--include-extra", "-f", "ntriples"])
     assert printed.exit_code == 0, printed.stderr
     assert printed.stdout_bytes == target.read_bytes()
+    left_out = runner.invoke(app, [*root, "export", "-f", "ntriples"])
+    assert f"<{SYNTH_ATLAS}>".encode() not in left_out.stdout_bytes
+    assert "--include-extra adds them" in left_out.stderr
 
     monkeypatch.setenv(store.STORE_VARIABLE, str(tmp_path / "store-without-extras"))
     assert store.extra_files(project) == ()
@@ -268,12 +273,13 @@ def test_cli_export_of_a_broken_extra_file_exits_2(
     monkeypatch.setenv(store.STORE_VARIABLE, str(location))
     store.build(project, [extra], location)
     extra.write_text("<https://e.org/s> <https://e.org/p> .\n")  # broken after the build
-    result = runner.invoke(
-        app, ["--root", str(project.root), "export", "-o", str(tmp_path / "d.ttl")]
-    )
+    root = ["--root", str(project.root)]
+    result = runner.invoke(app, [*root, "export", "--include-extra", "-o", str(tmp_path / "d.ttl")])
     assert result.exit_code == 2
     assert "extra.ttl" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "d.ttl").exists()
+    # without --include-extra the extra file is not read
+    assert runner.invoke(app, [*root, "export", "-o", str(tmp_path / "d.ttl")]).exit_code == 0
 
 
 # ---------------------------------------------------------------- reading files as lines

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import REPO
 from coopdec_kg.cli import app
 from coopdec_kg.project import Project
-from coopdec_kg.report import Cell, Report, Table, build_report, to_html, to_markdown
+from coopdec_kg.report import Cell, Report, Table, build_report, on_graph, to_html, to_markdown
 
 ROOT = ["--root", str(REPO)]
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "link", "input"}
@@ -50,7 +50,7 @@ def parse_html(page: str) -> TagChecker:
 
 @pytest.fixture(scope="module")
 def report(graph: Graph, project: Project) -> Report:
-    return build_report(graph, project)
+    return build_report(on_graph(graph, project))
 
 
 def table(report: Report, title_start: str) -> Table:

@@ -1,11 +1,14 @@
 """`validate`: every legal rule against conforming and violating submissions, and the reports.
 
 Each fixture in tests/fixtures/submissions/ states, in `# expect:` comment lines, the exact set
-of results it must produce: severity, source shape and focus node (or `none`).
+of results it must produce: severity, source shape and focus node (or `none`). Fixtures name
+their new resources `ex:…` with `@prefix ex: <>`: relative IRIs, which land in the
+submission's own namespace (submission:<id>/), the only place a submission may describe.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -13,28 +16,32 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, SH
+from rdflib.namespace import DCTERMS, RDF, SH
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.errors import InputError
+from coopdec_kg.graph import SUBMISSION_NAMESPACE
 from coopdec_kg.namespaces import prefixes
 from coopdec_kg.project import Project
 from coopdec_kg.validation import ValidationReport, Validator, validate_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 SHAPES = "https://w3id.org/coopdec-kg/shapes#"
-EX = "https://example.org/coopdec-test/"
-NAMESPACES = {**prefixes(), "cds": SHAPES, "ex": EX}
+NAMESPACES = {**prefixes(), "cds": SHAPES}
 EXPECT = re.compile(r"^# expect: (.+)$", re.MULTILINE)
 ALL_FIXTURES = sorted(FIXTURES.glob("*.ttl"))
 
 Expected = set[tuple[str, str, str]]
 
 
-def expand(curie: str) -> str:
+def own(path: Path) -> str:
+    """The namespace of a submission file: where its `ex:` (relative) IRIs land."""
+    return f"{SUBMISSION_NAMESPACE}{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}/"
+
+
+def expand(curie: str, ex: str = "") -> str:
     prefix, _, local = curie.partition(":")
-    return NAMESPACES[prefix] + local
+    return (ex if prefix == "ex" else NAMESPACES[prefix]) + local
 
 
 def expectations(path: Path) -> Expected:
@@ -43,7 +50,7 @@ def expectations(path: Path) -> Expected:
         if line.strip() == "none":
             continue
         severity, shape, focus = line.split()
-        expected.add((severity, expand(shape), expand(focus)))
+        expected.add((severity, expand(shape), expand(focus, own(path))))
     return expected
 
 
@@ -145,22 +152,13 @@ def test_each_failing_fixture_breaks_a_shape_of_its_rule(project: Project) -> No
 
 
 def test_a_submission_refers_to_an_existing_ca(project: Project) -> None:
-    # report l. 1046-1050: Angers Loire Métropôle builds water pumps and towers (the CA is in
-    # data/survey.ttl, the submission only refers to it)
-    report = validate_files(project, [FIXTURES / "rule7-ok-oudin.ttl"])
+    # The agreement names the CA Angers Loire Métropole of the report (data/survey.ttl) as a
+    # party: the submission links to it, and says nothing about the CA itself.
+    report = validate_files(project, [FIXTURES / "rule6-ok-agreement-in-force.ttl"])
     assert report.conforms and not report.findings
 
 
 def test_files_are_validated_together(project: Project, tmp_path: Path) -> None:
-    link = write(
-        tmp_path,
-        "link.ttl",
-        PREFIXES
-        + """
-ex:lien a cdo:CooperationLink ; skos:prefLabel "Lien"@fr ; dct:source <https://example.org/s> ;
-    cdo:frenchParty authority:ca-cergy-pontoise ; cdo:foreignPartner ex:partenaire .
-""",
-    )
     partner = write(
         tmp_path,
         "partner.ttl",
@@ -171,69 +169,95 @@ ex:partenaire a cdo:ForeignTerritorialAuthority ; skos:prefLabel "Partenaire"@fr
     dct:source <https://example.org/s> .
 """,
     )
+    # Another file's resource is named by its full IRI, in that file's namespace.
+    link = write(
+        tmp_path,
+        "link.ttl",
+        PREFIXES
+        + f"""
+ex:lien a cdo:CooperationLink ; skos:prefLabel "Lien"@fr ; dct:source <https://example.org/s> ;
+    cdo:frenchParty authority:ca-cergy-pontoise ; cdo:foreignPartner <{own(partner)}partenaire> .
+""",
+    )
     alone = validate_files(project, [link])
-    assert ("Violation", SHAPES + "ForeignPartnerIsForeignAuthority", EX + "lien") in found(alone)
+    lien = own(link) + "lien"
+    assert ("Violation", SHAPES + "ForeignPartnerIsForeignAuthority", lien) in found(alone)
     together = validate_files(project, [link, partner])
     assert together.conforms and not together.findings
 
 
-def test_two_files_valid_alone_can_break_a_rule_together(project: Project, tmp_path: Path) -> None:
+def test_two_files_describe_two_resources_even_with_the_same_names(
+    project: Project, tmp_path: Path
+) -> None:
     ca = (FIXTURES / "rule5-ok-new-ca.ttl").read_text(encoding="utf-8")
     first = write(tmp_path, "a.ttl", ca)
     second = write(tmp_path, "b.ttl", ca.replace("cdo:population 62000", "cdo:population 75000"))
-    assert validate_files(project, [first]).conforms
-    assert validate_files(project, [second]).conforms
     together = validate_files(project, [first, second])
-    assert not together.conforms
-    assert ("Violation", SHAPES + "PopulationValue", EX + "ca-du-val-fictif") in found(together)
+    assert together.conforms and not together.findings
+    assert own(first) != own(second)
+    populations = {
+        str(subject)
+        for graph in (s.graph for s in together.submissions)
+        for subject in graph.subjects(URIRef(prefixes()["cdo"] + "population"))
+    }
+    assert populations == {own(first) + "ca-du-val-fictif", own(second) + "ca-du-val-fictif"}
 
 
-def test_valid_alone_but_not_with_the_data(project: Project, tmp_path: Path) -> None:
-    # The survey puts Cergy-Pontoise at level E (report l. 558-559); a second level is refused.
+def boundary_crossings(report: ValidationReport) -> set[tuple[str, str, str, str]]:
+    """(rule, subject, predicate, object) of each refused triple."""
+    return {
+        (str(f.shape).removeprefix(SHAPES), str(f.focus), str(f.path), str(f.value))
+        for f in report.findings
+    }
+
+
+def test_a_report_entity_is_never_described_by_a_submission(
+    project: Project, tmp_path: Path
+) -> None:
+    # The survey puts Cergy-Pontoise at level E (report l. 558-559): a submission may neither
+    # give it another level nor retype it (as a company, which would make the report's actions
+    # it leads break rule 2).
     path = write(
         tmp_path,
-        "level.ttl",
+        "cergy.ttl",
         PREFIXES
         + "authority:ca-cergy-pontoise cdo:engagementLevel "
-        + "engagement-level:cooperation-naissante .\n",
+        + "engagement-level:cooperation-naissante ; a cdo:Company .\n",
     )
     report = validate_files(project, [path])
     cergy = "https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise"
-    assert ("Violation", SHAPES + "EngagementLevelValue", cergy) in found(report)
-
-
-def test_a_submission_that_breaks_existing_data_fails(project: Project, tmp_path: Path) -> None:
-    # Declaring the CA de Cergy-Pontoise a company makes the report's actions it leads break
-    # rule 2 (the actor is a local authority, never a company): report l. 614-617.
-    path = write(
-        tmp_path,
-        "company.ttl",
-        PREFIXES + "authority:ca-cergy-pontoise a cdo:Company .\n",
-    )
-    report = validate_files(project, [path])
-    assert not report.conforms
-    action = (
-        "https://w3id.org/coopdec-kg/id/action/ca-cergy-pontoise-mobilisation-des-acteurs-locaux"
-    )
-    assert ("Violation", SHAPES + "ActorIsLocalAuthority", action) in found(report)
+    rule = "SubmissionDescribesItsOwnResources"
+    assert boundary_crossings(report) == {
+        (rule, cergy, prefixes()["cdo"] + "engagementLevel", prefixes()["engagement-level"]
+         + "cooperation-naissante"),
+        (rule, cergy, str(RDF.type), prefixes()["cdo"] + "Company"),
+    }  # fmt: skip
+    assert not report.conforms and report.crossings == 2
+    assert "the shapes (the law) were not applied" in report.to_text("en")
 
 
 def test_a_submission_may_not_rewrite_the_law(project: Project, tmp_path: Path) -> None:
-    # Making water a mandatory competence of every CA would silence the speciality principle.
+    # Making water a mandatory competence of every CA would silence the speciality principle:
+    # neither on the legal definition, nor with a definition of its own.
+    cdo = prefixes()["cdo"]
     path = write(
         tmp_path,
         "law.ttl",
         PREFIXES
         + "@prefix legal-definition: <https://w3id.org/coopdec-kg/id/legal-definition/> .\n"
-        + "legal-definition:communaute-d-agglomeration cdo:mandatoryCompetence competence:eau .\n",
+        + "legal-definition:communaute-d-agglomeration cdo:mandatoryCompetence competence:eau .\n"
+        + "domain:eau cdo:outsideCompetences true .\n"
+        + "ex:definition cdo:defines cdo:AgglomerationCommunity ;\n"
+        + "    cdo:mandatoryCompetence competence:culture .\n",
     )
-    with pytest.raises(InputError, match="legal-definition"):
-        validate_files(project, [path])
-    vocabulary = write(
-        tmp_path, "vocabulary.ttl", PREFIXES + "domain:eau cdo:outsideCompetences true .\n"
-    )
-    with pytest.raises(InputError, match="intervention-domain"):
-        validate_files(project, [vocabulary])
+    report = validate_files(project, [path])
+    rules = {(rule, predicate) for rule, _, predicate, _ in boundary_crossings(report)}
+    assert rules == {
+        ("SubmissionDescribesItsOwnResources", cdo + "mandatoryCompetence"),
+        ("SubmissionDescribesItsOwnResources", cdo + "outsideCompetences"),
+        ("SubmissionStatesNoReportFigureOrLaw", cdo + "defines"),
+        ("SubmissionStatesNoReportFigureOrLaw", cdo + "mandatoryCompetence"),
+    }
 
 
 def test_existing_warnings_do_not_drown_the_submission(project: Project) -> None:
@@ -256,9 +280,8 @@ ex:partenaire-cite a cdo:ForeignTerritorialAuthority ; skos:prefLabel "Partenair
 """,
     )
     report = validate_files(project, [path])
-    assert ("Violation", SHAPES + "SubmittedForeignAuthorityCountry", EX + "partenaire-cite") in (
-        found(report)
-    )
+    partner = own(path) + "partenaire-cite"
+    assert ("Violation", SHAPES + "SubmittedForeignAuthorityCountry", partner) in found(report)
 
 
 # ---------------------------------------------------------------- the real data

@@ -1,59 +1,118 @@
 """The `coopdec-kg` command line: a thin layer over the library.
 
-Only this module prints or exits. Data goes to stdout, messages for people to stderr.
-Exit codes: 0 success; 1 the data breaks the law (validate, add) or is inconsistent (reason);
-2 a user error (unknown query, bad parameter, unreadable input, missing content).
+Only this module prints or exits. Data goes to stdout, messages for people to stderr, with
+their control characters escaped (coopdec_kg.terminal).
+Exit codes, a contract: 0 success; 1 only when the data breaks the law or crosses the submission
+boundary (validate, add) or is inconsistent (reason); 2 a user or input error (unknown query,
+bad parameter, unreadable or unusable input, failing endpoint, missing content); 3 an unexpected
+internal error, in one line (`--debug` shows the traceback); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from coopdec_kg import __version__
 from coopdec_kg.errors import CoopdecError
 from coopdec_kg.project import ROOT_VARIABLE, Project
+from coopdec_kg.terminal import printable
 
 if TYPE_CHECKING:
     from coopdec_kg.queries import NamedQuery
     from coopdec_kg.results import QueryResult
 
+    # A named query's answer, given its parameters' values.
+    Answering = Callable[[NamedQuery, dict[str, str]], QueryResult]
+
+Outcome = TypeVar("Outcome")
+
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C (128 + SIGINT)
+EXIT_BROKEN_PIPE = 141  # the shell's code for a process whose reader went away (128 + SIGPIPE)
 # A table longer than this is for a file, not a terminal (Rich takes 48 s to lay out the
 # 75 000 rows of a national answer): `query` shows this many rows unless asked for more.
 TABLE_ROWS = 500
-
-app = typer.Typer(
-    name="coopdec-kg",
-    help="Query, validate and publish the knowledge graph of French decentralised cooperation "
-    "led by intercommunal groupings (2006 survey of the communautés d'agglomération).",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-)
 
 
 class State:
     """Options of the top-level callback, shared with every command."""
 
     root: Path | None = None
+    debug: bool = False
 
 
 state = State()
 
 
 def err(message: str) -> None:
-    """A message for people, on stderr."""
-    typer.echo(message, err=True)
+    """A message for people, on stderr (control characters escaped, line breaks kept)."""
+    typer.echo(printable(message, keep="\n"), err=True)
+
+
+class _Commands(TyperGroup):
+    """The command group, which turns an unexpected error into exit code 3 and one line.
+
+    Exit code 1 means "the data breaks the law": a bug must never look like it. Typer's own
+    exits (usage errors: 2) pass through; a reader that stops reading our output (`| head`)
+    ends the command quietly, with the code of a process stopped by SIGPIPE.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except KeyboardInterrupt:
+            err("Interrupted.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except Exception as error:
+            if state.debug:
+                err("".join(traceback.format_exception(error)).rstrip())
+            detail = " ".join(str(error).split())[:300]
+            err(
+                f"Internal error (a bug: please report it): {type(error).__name__}"
+                f"{': ' + detail if detail else ''}"
+                f"{'' if state.debug else ' — run with --debug for the traceback'}"
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
+def _silence_stdout() -> None:
+    """Send what is left of stdout nowhere: its reader is gone, and flushing at exit would
+    fail again."""
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+app = typer.Typer(
+    name="coopdec-kg",
+    cls=_Commands,
+    help="Query, validate and publish the knowledge graph of French decentralised cooperation "
+    "led by intercommunal groupings (2006 survey of the communautés d'agglomération).",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
 
 
 class _NotesOnStderr(logging.Handler):
@@ -115,9 +174,22 @@ def main_options(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="On an unexpected internal error (exit code 3), show the traceback too.",
+        ),
+    ] = False,
 ) -> None:
-    """Query, validate and publish the coopdec-kg knowledge graph."""
+    """Query, validate and publish the coopdec-kg knowledge graph.
+
+    Exit codes: 0 success; 1 the data breaks the law or crosses the submission boundary
+    (validate, add) or is inconsistent (reason); 2 a user or input error; 3 an unexpected
+    internal error (--debug shows its traceback).
+    """
     state.root = root
+    state.debug = debug
     _show_library_notes()
 
 
@@ -141,26 +213,43 @@ class Engine(StrEnum):
     rdflib = "rdflib"
 
 
-def _run_query(
-    content: Project,
-    named: NamedQuery,
-    values: dict[str, str],
-    engine: Engine,
-    endpoint: str | None,
-) -> QueryResult:
-    """One named query on the chosen engine (the library raises; the caller reports)."""
+def _on_graph(content: Project, engine: Engine, work: Callable[[Answering], Outcome]) -> Outcome:
+    """`work` done with named queries answered by the chosen engine, on the graph every command
+    reads: the ontology, the data and the store's extra files (the library raises; the caller
+    reports). On the store, `work` is done again if the store turns out corrupt meanwhile."""
     from coopdec_kg import queries
 
-    if endpoint is not None:
-        return queries.run_remote(endpoint, named, values)
     if engine is Engine.rdflib:
         from coopdec_kg.graph import load_graph_with
         from coopdec_kg.store import extra_files
 
-        return queries.run(load_graph_with(content, extra_files(content)), named, values)
+        graph = load_graph_with(content, extra_files(content))
+        return work(lambda named, values: queries.run(graph, named, values))
     from coopdec_kg.store import with_current
 
-    return with_current(content, lambda store: queries.run_on_store(store, named, values))
+    return with_current(
+        content,
+        lambda store: work(lambda named, values: queries.run_on_store(store, named, values)),
+    )
+
+
+def _note_extra_files(content: Project, included: bool = True) -> None:
+    """Say once, on stderr, that the store holds extra files besides the content (build
+    --extra), whether the answer includes them, and how to drop them."""
+    from coopdec_kg.store import extra_files
+
+    files = extra_files(content)
+    if not files:
+        return
+    folders = sorted({str(path.parent) for path in files})
+    where = ", ".join(str(path) for path in files) if len(files) <= 2 else ", ".join(folders)
+    held = f"Note: the store holds {len(files)} extra file{'s' if len(files) > 1 else ''} ({where})"
+    if included:
+        err(f"{held}, loaded by build --extra; this includes them. `coopdec-kg build` without "
+            "--extra drops them.")  # fmt: skip
+    else:
+        err(f"{held}, loaded by build --extra; this leaves them out (--include-extra adds "
+            "them).")  # fmt: skip
 
 
 class ReportFormat(StrEnum):
@@ -198,6 +287,7 @@ def queries_command(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="coopdec-kg queries", header_style="bold", show_lines=True)
     table.add_column("name", no_wrap=True)
@@ -208,7 +298,8 @@ def queries_command(
             f"{p.name} ({p.type_label}, {'required' if p.required else 'optional'})"
             for p in named.parameters
         )
-        table.add_row(named.name, f"{named.summary}\n{named.summary_en}", parameters or "–")
+        cells = (named.name, f"{named.summary}\n{named.summary_en}", parameters or "–")
+        table.add_row(*(Text(printable(cell, keep="\n")) for cell in cells))
     Console().print(table)
 
 
@@ -258,6 +349,28 @@ def query_command(
             "(parameters are still bound as RDF terms).",
         ),
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="With --endpoint: the longest the whole exchange may take, from connecting "
+            "to the last byte of the answer (default 60).",
+            show_default=False,
+        ),
+    ] = None,
+    max_answer_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-answer-bytes",
+            min=1,
+            metavar="BYTES",
+            help="With --endpoint: refuse a larger answer (default 64 MiB; its rows take "
+            "about ten times its size in memory).",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -281,18 +394,23 @@ def query_command(
 ) -> None:
     """Run a named query on the embedded graph (or a remote endpoint) and print its answer.
 
-    Parameter values are bound as RDF terms, never pasted into the query text. Exit 2 for an
-    unknown query, a missing, unknown or ill-typed parameter, a bad --limit or --offset, or an
-    endpoint that fails.
+    Parameter values are bound as RDF terms, never pasted into the query text. The embedded
+    graph holds the store's extra files when `build --extra` loaded some (a note says so).
+    Exit 2 for an unknown query, a missing, unknown or ill-typed parameter, a bad --limit or
+    --offset, or an endpoint that fails, runs past --timeout or answers too much.
     """
-    from coopdec_kg.queries import bind, find_query, parse_assignments
+    from coopdec_kg.queries import bind, find_query, parse_assignments, run_remote
 
     content = project()
     with user_errors():
         named = find_query(content, name)
         values = parse_assignments(parameters or [])
         bind(named, values)  # refuse bad values before loading anything
-        result = _run_query(content, named, values, engine, endpoint)
+        if endpoint is not None:
+            result = run_remote(endpoint, named, values, timeout, max_answer_bytes)
+        else:
+            _note_extra_files(content)
+            result = _on_graph(content, engine, lambda answer: answer(named, values))
     if output_format is ResultFormat.table:
         from rich.console import Console
 
@@ -339,15 +457,24 @@ def report_command(
             "FILE must be a regular file outside data/, ontology/, queries/ and the store.",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="store: the persistent store, as `query` reads it; rdflib: the reference "
+            "engine on the parsed files. Both give the same answers.",
+        ),
+    ] = Engine.store,
 ) -> None:
     """The report's tables recomputed from the graph beside the figures it prints, and the audit.
 
     Engagement levels (stated and named CA), the « Aires d'intervention » table (cells counted
     from the links, printed totals beside them), the national context, and every printed figure
-    set against the same figure computed from the graph.
+    set against the same figure computed from the graph. The graph is the one `query` reads
+    (with the store's extra files, if any: a note says so), so both give the same answers.
     """
     from coopdec_kg.export import check_output, write_atomic
-    from coopdec_kg.graph import load_graph
+    from coopdec_kg.queries import find_query
     from coopdec_kg.report import build_report, render
 
     content = project()
@@ -355,7 +482,13 @@ def report_command(
     with user_errors():
         if output is not None:
             check_output(content, output)
-        text = render(build_report(load_graph(content), content), output_format.value)
+        _note_extra_files(content)
+        report = _on_graph(
+            content,
+            engine,
+            lambda answer: build_report(lambda name: answer(find_query(content, name), {})),
+        )
+        text = render(report, output_format.value)
         if output is not None:
             write_atomic(output, text.encode("utf-8"))
     if output is None:
@@ -441,11 +574,14 @@ def validate_command(
     ] = False,
 ) -> None:
     """Validate new data against the law of decentralised cooperation, in the context of the
-    ontology and the existing data (a file may refer to a CA already in the graph). Each problem
-    names the resource, the legal rule it breaks and the text that states it. Only the project's
-    shapes and ontology apply (shapes or owl:imports inside a FILE are ignored), and a FILE never
-    makes the tool read another file or reach the network. Exit codes: 0 conforms (warnings
-    allowed), 1 violations, 2 unreadable or unusable input.
+    ontology and the existing data (a file may refer to a CA already in the graph). First the
+    submission boundary: a FILE describes only the resources it creates (blank nodes or relative
+    IRIs, placed in its own namespace), links to existing ones through the shapes' properties,
+    and states no printed figure, law or provenance; each triple that crosses it is a violation.
+    Then the law: each problem names the resource, the legal rule it breaks and the text that
+    states it. Only the project's shapes and ontology apply (shapes or owl:imports inside a FILE
+    are ignored), and a FILE never makes the tool read another file or reach the network. Exit
+    codes: 0 conforms (warnings allowed), 1 violations, 2 unreadable or unusable input.
     """
     from coopdec_kg.validation import validate_content, validate_files
 
@@ -454,6 +590,7 @@ def validate_command(
         raise typer.Exit(EXIT_USER_ERROR)
     content = project()
     with user_errors():
+        _note_extra_files(content)
         if everything:
             report = validate_content(content)
         else:
@@ -469,7 +606,7 @@ def validate_command(
     elif output_format is ValidationFormat.turtle:
         typer.echo(report.to_turtle(), nl=False)
     else:
-        typer.echo(report.to_text(lang.value), nl=False)
+        typer.echo(printable(report.to_text(lang.value), keep="\n"), nl=False)
     raise typer.Exit(EXIT_OK if report.conforms else EXIT_REJECTED)
 
 
@@ -481,7 +618,7 @@ def add_command(
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
 ) -> None:
     """Validate the files together like `validate`; if they conform, store each one as a new
-    file data/submission-<id>.ttl (its blank nodes turned into IRIs, every new resource linked
+    file data/submission-<id>.ttl (its resources in the namespace submission:<id>/, each linked
     to a record of the file's name, hash and date). All files or none are written, atomically: a
     rejected batch leaves data/ byte for byte unchanged, and adding a file again changes nothing.
     Exit codes: 0 added (or already there), 1 rejected (nothing written), 2 input error.
@@ -490,6 +627,7 @@ def add_command(
 
     content = project()
     with user_errors():
+        _note_extra_files(content)
         outcome = add_files(
             content,
             files,
@@ -497,7 +635,7 @@ def add_command(
             max_bytes=max_bytes,
         )
     if outcome.report is not None:
-        typer.echo(outcome.report.to_text(lang.value), nl=False)
+        typer.echo(printable(outcome.report.to_text(lang.value), keep="\n"), nl=False)
     french = lang is Language.fr
     for path in outcome.already_present:
         err(f"Déjà présent, inchangé : {path}" if french else f"Already present, unchanged: {path}")
@@ -509,6 +647,20 @@ def add_command(
 
 
 # --- publishing commands (export, docs, reason) ---
+
+
+_INCLUDE_EXTRA_OPTION = typer.Option(
+    "--include-extra",
+    help="Also dump the extra files the store was built with (build --extra), under the "
+    "same dataset description. Without it, only the ontology and data/ are published.",
+)
+
+
+def _extra_to_dump(content: Project, include_extra: bool) -> tuple[Path, ...]:
+    """The extra files a dump holds: the store's with --include-extra, else none."""
+    from coopdec_kg.store import extra_files
+
+    return extra_files(content) if include_extra else ()
 
 
 @app.command("export", short_help="Dump the graph with its DCAT-AP/VoID metadata.")
@@ -553,12 +705,14 @@ def export_command(
             "observations or inconsistencies. Implies --format jsonld.",
         ),
     ] = None,
+    include_extra: Annotated[bool, _INCLUDE_EXTRA_OPTION] = False,
 ) -> None:
     """Dump the ontology, the data and their DCAT-AP/VoID metadata, for linked-data portals.
     Turtle and N-Triples are byte-stable (sorted, canonical blank nodes, the project's prefixes
     only): two exports of the same content are identical, so dumps diff cleanly; dct:modified
-    is the date of the content's last commit (or SOURCE_DATE_EPOCH), never a file time. The dump
-    holds the extra files the store was built with (build --extra), as queries do.
+    is the date of the content's last commit (or SOURCE_DATE_EPOCH), never a file time. The
+    extra files the store was built with (build --extra, e.g. a synthetic atlas) are left out
+    unless --include-extra is given.
     """
     from coopdec_kg.export import export, export_file, format_for
 
@@ -568,10 +722,15 @@ def export_command(
         format_name = "jsonld"
     with user_errors():
         fmt = format_for(format_name, output)
+        _note_extra_files(content, included=include_extra)
+        extra = _extra_to_dump(content, include_extra)
         if output is None:
-            typer.echo(export(content, fmt.name, metadata_only=metadata, frame=frame), nl=False)
+            payload = export(content, fmt.name, extra=extra, metadata_only=metadata, frame=frame)
+            typer.echo(payload, nl=False)
             return
-        size = export_file(content, output, fmt.name, metadata_only=metadata, frame=frame)
+        size = export_file(
+            content, output, fmt.name, extra=extra, metadata_only=metadata, frame=frame
+        )
     err(f"Wrote {output} ({fmt.name}, {size} bytes).")
 
 
@@ -711,17 +870,32 @@ def push_command(
             help="Add to what the graph holds (HTTP POST) instead of replacing it (HTTP PUT).",
         ),
     ] = False,
+    include_extra: Annotated[bool, _INCLUDE_EXTRA_OPTION] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="The longest the whole upload may take, from connecting to the server's "
+            "answer (default 600).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Load the ontology, the data and their DCAT-AP/VoID metadata (what `export` dumps) into
     a SPARQL 1.1 Graph Store Protocol endpoint, as N-Triples. The graph is replaced unless
     --append is given. Then `query NAME --endpoint URL` runs the named queries there.
-    Exit 2 for a bad URL or graph IRI, an unreachable endpoint or an HTTP error.
+    Exit 2 for a bad URL or graph IRI, an unreachable endpoint, an HTTP error or an upload
+    that runs past --timeout.
     """
     from coopdec_kg.remote import push_project
 
     content = project()
     with user_errors():
-        pushed = push_project(content, endpoint, graph, append)
+        _note_extra_files(content, included=include_extra)
+        extra = _extra_to_dump(content, include_extra)
+        pushed = push_project(content, endpoint, graph, append, timeout, extra)
     verb = "Replaced" if pushed.replaced else "Added to"
     err(f"{verb} {pushed.target}: {pushed.triples} triples sent.")
 

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,22 @@ def unescape_ntriples(text: str) -> str:
     return _NT_ESCAPE.sub(replace, text) if "\\" in text else text
 
 
+def ntriples_term(node: Node) -> str:
+    """One term in N-Triples syntax (IRIs as checked by the parser that produced them)."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    if isinstance(node, Literal):
+        quoted = f'"{_escape_ntriples(str(node))}"'
+        if node.language:
+            return f"{quoted}@{node.language}"
+        if node.datatype is not None and node.datatype != XSD.string:
+            return f"{quoted}^^<{node.datatype}>"
+        return quoted
+    raise TypeError(f"not an RDF term: {node!r}")
+
+
 def _escape_ntriples(text: str) -> str:
     """A string's content as Oxigraph writes it in N-Triples."""
 
@@ -176,6 +193,8 @@ def read_ntriples(path: Path) -> NTriples:
         payload = pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_TRIPLES)
     except (SyntaxError, ValueError) as error:
         raise RdfSyntaxError(path, str(error)) from error
+    except MemoryError as error:
+        raise RdfSyntaxError(path, _too_long(error)) from None
     except OSError as error:
         raise RdfSyntaxError(path, f"cannot read ({error.strerror or error})") from error
     return _as_rdflib_reads(payload or b"")
@@ -185,7 +204,7 @@ def parse_ntriples(payload: bytes) -> Graph:
     """Parse N-Triples this tool has produced (e.g. lines `read_ntriples` gave) with rdflib."""
     graph = Graph(bind_namespaces="none")
     try:
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             graph.parse(data=payload.decode("utf-8"), format="nt")
     except Exception as error:  # same reason as parse_turtle
         raise RdfSyntaxError("N-Triples", str(error)) from error
@@ -221,7 +240,7 @@ def _as_rdflib_reads(payload: bytes) -> NTriples:
     """Rewrite the typed literals whose lexical form rdflib would normalise."""
     changes: dict[tuple[bytes, bytes], bytes] = {}
     typed = set()
-    with _quiet_literal_warnings():
+    with quiet_literal_warnings():
         for lexical, datatype in _typed_literals(payload):
             text = unescape_ntriples(lexical.decode("utf-8"))
             kind = datatype.decode("utf-8")
@@ -291,19 +310,35 @@ _SCHEMA_PREDICATES = frozenset(
 )
 _INERT_TYPES = frozenset({OWL.NamedIndividual, OWL.Thing})
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# Control characters a literal of a submission may not hold (tab, line feed and carriage return
+# are text): they would reach terminals and files raw (an ESC starts a terminal command).
+_LITERAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+Triple = tuple[Node, URIRef, Node]
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One parsed submission: its triples, blank nodes skolemised, foreign schema removed."""
+    """One parsed submission: its distinct triples, blank nodes skolemised, foreign schema
+    removed."""
 
     path: Path
     input_format: str
     digest: str
-    graph: Graph
+    triples: tuple[Triple, ...]
     ignored_triples: int
     normalised_literals: int
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph, built when first asked (a second for 50 000
+        triples, which validating on the store does without)."""
+        graph = new_graph()
+        for triple in self.triples:
+            graph.add(triple)
+        return graph
 
     @property
     def identifier(self) -> str:
@@ -348,6 +383,7 @@ def parse_submission(
     `ignored_triples`): only the project's ontology and shapes apply.
     """
     fmt = submission_format(path, input_format)
+    check_file_name(path)
     payload = _read_bounded(path, max_bytes)
     digest = hashlib.sha256(payload).hexdigest()
     if payload.startswith(b"\xef\xbb\xbf"):
@@ -359,18 +395,36 @@ def parse_submission(
     if not kept:
         what = "no triples" if not triples else "only shapes, imports or vocabulary statements"
         raise InputError(f"{path}: nothing to validate ({what})")
-    graph = new_graph()
     skolem: dict[BNode, URIRef] = {}
-    for subject, predicate, obj in kept:
-        graph.add((_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base)))
-    return Submission(path, fmt, digest, graph, ignored, normalised)
+    distinct = dict.fromkeys(
+        (_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base))
+        for subject, predicate, obj in kept
+    )
+    return Submission(path, fmt, digest, tuple(distinct), ignored, normalised)
+
+
+def check_file_name(path: Path) -> None:
+    """A submitted file's name goes into its record and into messages: it must be text.
+
+    A name that is not UTF-8 (it reaches Python as lone surrogates) or holds a control character
+    (a carriage return ends a Turtle comment for some parsers; an ESC drives terminals) is
+    refused rather than altered, so that the record names the file exactly.
+    """
+    name = path.name
+    shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"the file name {shown!r} is not UTF-8 text: rename the file") from None
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise InputError(f"the file name {shown!r} holds a control character: rename the file")
 
 
 def reparse_turtle(payload: bytes, origin: str) -> Graph:
     """Parse Turtle this tool has just written, to prove it reads back before it is stored."""
     graph = new_graph()
     try:
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             graph.parse(data=payload.decode("utf-8"), format="turtle")
     except Exception as error:  # same reason as parse_turtle
         raise RdfSyntaxError(origin, str(error)) from error
@@ -496,7 +550,7 @@ def _parse_untrusted(
             base_iri=base,
             without_named_graphs=True,
         )
-        with _quiet_literal_warnings():
+        with quiet_literal_warnings():
             for quad in parsed:
                 if len(triples) >= max_triples:
                     raise InputError(
@@ -511,7 +565,17 @@ def _parse_untrusted(
                 )
     except (SyntaxError, ValueError) as error:
         raise RdfSyntaxError(path, str(error)) from error
+    except MemoryError as error:  # pyoxigraph: one token longer than its 16 MiB buffer
+        raise InputError(f"{path}: {_too_long(error)}") from None
     return triples, converter.normalised
+
+
+def _too_long(error: MemoryError) -> str:
+    """What pyoxigraph's MemoryError means for the person who wrote the file."""
+    return (
+        "one token (a comment, a literal or an IRI) is too long for the parser "
+        f"({' '.join(str(error).split()) or 'out of memory'})"
+    )
 
 
 class _TermConverter:
@@ -521,6 +585,9 @@ class _TermConverter:
         self.path = path
         self.blank_nodes: dict[str, BNode] = {}
         self.normalised = 0
+        # Terms repeat (predicates, classes, the CA named on every line): each is checked once.
+        self._iris: dict[str, URIRef] = {}
+        self._literals: dict[Any, tuple[Literal, bool]] = {}
 
     def subject(self, term: Any) -> Node:
         import pyoxigraph
@@ -540,6 +607,12 @@ class _TermConverter:
 
     def iri(self, term: Any) -> URIRef:
         value = str(term.value)
+        found = self._iris.get(value)
+        if found is None:
+            found = self._iris[value] = self._checked_iri(value)
+        return found
+
+    def _checked_iri(self, value: str) -> URIRef:
         scheme = value.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise InputError(
@@ -556,11 +629,27 @@ class _TermConverter:
         return iri
 
     def literal(self, term: Any) -> Literal:
+        found = self._literals.get(term)
+        if found is None:
+            before = self.normalised
+            found = self._literals[term] = (self._checked_literal(term), self.normalised > before)
+        elif found[1]:
+            self.normalised += 1
+        return found[0]
+
+    def _checked_literal(self, term: Any) -> Literal:
         if term.direction is not None:
             raise InputError(f"{self.path}: literals with a base direction are not supported")
         value = term.value
         if len(value) > MAX_LITERAL_CHARS:
             raise InputError(f"{self.path}: literal longer than {MAX_LITERAL_CHARS} characters")
+        control = _LITERAL_CONTROL.search(value)
+        if control:
+            raise InputError(
+                f"{self.path}: a literal holds the control character "
+                f"U+{ord(control.group()):04X} ({value[: control.start()][-40:]!r}…); "
+                "only tab, line feed and carriage return are allowed in text"
+            )
         normal = unicodedata.normalize("NFC", value)
         if normal != value:
             self.normalised += 1
@@ -581,26 +670,33 @@ def _without_foreign_schema(
 ) -> tuple[list[tuple[Node, URIRef, Node]], int]:
     """Drop shapes, owl:imports and statements about vocabulary terms; count what was dropped."""
     vocabulary = _vocabulary_namespaces()
+    shacl = str(SH)
 
     def is_vocabulary(node: Node) -> bool:
         return isinstance(node, URIRef) and str(node).startswith(vocabulary)
 
+    # Predicates and subjects repeat: each is judged once.
+    schema_predicate = {
+        p: p in _SCHEMA_PREDICATES or str(p).startswith(shacl) for p in {p for _, p, _ in triples}
+    }
     schema_subjects = {
         s
         for s, p, o in triples
-        if str(p).startswith(str(SH))
+        if str(p).startswith(shacl)
         or (p == RDF.type and is_vocabulary(o) and o not in _INERT_TYPES and not _is_data_class(o))
     }
+    foreign_subject: dict[Node, bool] = {}
     kept: list[tuple[Node, URIRef, Node]] = []
     dropped_blank: set[Node] = set()
     for triple in triples:
         s, p, o = triple
+        foreign = foreign_subject.get(s)
+        if foreign is None:
+            foreign = foreign_subject[s] = s in schema_subjects or is_vocabulary(s)
         drop = (
-            s in schema_subjects
-            or is_vocabulary(s)
-            or p in _SCHEMA_PREDICATES
-            or str(p).startswith(str(SH))
-            or (isinstance(o, URIRef) and str(o).startswith(str(SH)))
+            foreign
+            or schema_predicate[p]
+            or (isinstance(o, URIRef) and str(o).startswith(shacl))
             or (p == RDF.type and o in _INERT_TYPES)
         )
         if drop:
@@ -643,7 +739,7 @@ def _skolem(node: Node, skolem: dict[BNode, URIRef], base: str) -> Node:
 
 
 @contextmanager
-def _quiet_literal_warnings() -> Iterator[None]:
+def quiet_literal_warnings() -> Iterator[None]:
     """rdflib logs a warning with a traceback for each ill-typed literal: keep stderr clean."""
     logger = logging.getLogger("rdflib.term")
     previous = logger.disabled

@@ -594,10 +594,15 @@ def store_text(
 
 
 def run_remote(
-    endpoint: str, query: NamedQuery, values: Mapping[str, str] | None = None
+    endpoint: str,
+    query: NamedQuery,
+    values: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> QueryResult:
-    """Run a named query, unchanged, on a remote SPARQL 1.1 endpoint."""
+    """Run a named query, unchanged, on a remote SPARQL 1.1 endpoint (within `timeout` seconds
+    in all, an answer of at most `max_bytes`: see coopdec_kg.remote)."""
     from coopdec_kg.remote import select
 
-    columns, rows = select(endpoint, query.text, bind(query, values or {}))
+    columns, rows = select(endpoint, query.text, bind(query, values or {}), timeout, max_bytes)
     return QueryResult(tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows))

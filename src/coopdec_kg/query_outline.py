@@ -3,8 +3,10 @@
 Loading a named query parses it (to check it and to read its columns and variables): 0.1-0.4 s,
 a third of a small query's run on the store, for a text that rarely changes. The outline of a
 text that parsed once is kept in the user's cache, keyed by the text and rdflib's version; a
-text that fails to parse is never remembered, so its error is reported every time. The cache is
-only a saving: a folder that cannot be written, or a file that cannot be read, is ignored.
+text that fails to parse is never remembered, so its error is reported every time. Checks made
+on a text's algebra that passed (the shapes' SPARQL constraints can run with $this unbound:
+half a second for the 17 of them) are remembered the same way. The cache is only a saving: a
+folder that cannot be written, or a file that cannot be read, is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +32,21 @@ class Outline:
     variables: frozenset[str]
 
 
-def _entry(text: str) -> Path:
+def _entry(text: str, folder: str = "query-outlines") -> Path:
     import rdflib
 
     key = hashlib.sha256(f"{FORMAT}\0{rdflib.__version__}\0{text}".encode()).hexdigest()
-    return user_cache() / "query-outlines" / f"{key}.json"
+    return user_cache() / folder / f"{key}.json"
+
+
+def passed(check: str, text: str) -> bool:
+    """Whether this text passed the named check before."""
+    return _entry(f"{check}\0{text}", "query-checks").is_file()
+
+
+def remember_pass(check: str, text: str) -> None:
+    """Remember that the text passed the named check (silently skipped if impossible)."""
+    _write(_entry(f"{check}\0{text}", "query-checks"), {"passed": check})
 
 
 def recall(text: str) -> Outline | None:
@@ -50,8 +63,12 @@ def recall(text: str) -> Outline | None:
 
 def remember(text: str, outline: Outline) -> None:
     """Keep the outline of a text that parsed (atomically; silently skipped if impossible)."""
-    path = _entry(text)
     record = {"columns": list(outline.columns), "variables": sorted(outline.variables)}
+    _write(_entry(text), record)
+
+
+def _write(path: Path, record: Mapping[str, object]) -> None:
+    """Write a record atomically; silently skipped if impossible."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".outline-", suffix=".json")

@@ -6,9 +6,11 @@ literal that matches nothing.
 
 Only http(s) URLs are contacted, without credentials in the URL; a redirect is followed only to
 another http(s) URL (with the same method and body, as 307/308 mean), never to file: or ftp:.
-Every network wait is bounded by a timeout, answers are read up to a size cap, and every failure
-(unreachable host, HTTP error, an answer that is not SPARQL JSON) becomes a one-line
-EndpointError quoting a short excerpt of what the server said.
+Each exchange has one overall deadline, from connecting to the last byte (a server sending one
+byte every few seconds is cut off like a silent one); answers are read up to a size cap, which
+bounds memory (the rows of a SPARQL JSON answer take about ten times its size); and every failure
+(unreachable host, HTTP error, an answer that is not SPARQL JSON, a term that is not RDF) becomes
+a one-line EndpointError quoting a short excerpt of what the server said.
 """
 
 from __future__ import annotations
@@ -16,24 +18,30 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.errors import ContentError, EndpointError, ParameterError
+from coopdec_kg.graph import quiet_literal_warnings
 from coopdec_kg.sparql_text import is_symbol, keyword, tokenize
 
 if TYPE_CHECKING:
     from coopdec_kg.project import Project
 
-TIMEOUT_SECONDS = 60.0  # the longest wait for any one network step (connect, headers, a chunk)
-MAX_ANSWER_BYTES = 256 * 1024 * 1024  # a query answer larger than this is refused
+TIMEOUT_SECONDS = 60.0  # the longest a query may take, from connecting to the last byte
+PUSH_TIMEOUT_SECONDS = 600.0  # a push sends the whole graph (hundreds of MB at national scale)
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a query answer larger than this is refused
 EXCERPT_CHARS = 160
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
@@ -188,14 +196,88 @@ class _HttpRedirects(urllib.request.HTTPRedirectHandler):
         )
 
 
-def _opener() -> urllib.request.OpenerDirector:
+class _Deadline:
+    """One deadline for a whole exchange: when it passes, a timer shuts down the sockets of the
+    exchange's connections, which ends whatever wait is under way (headers, a trickle of bytes);
+    each step is also bounded by the socket timeout, so connecting cannot outlast it either."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self) -> Iterator[_Deadline]:
+        timer = threading.Timer(self.seconds, self._expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield self
+        finally:
+            timer.cancel()
+
+    def watch(self, connected: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(connected)
+            expired = self.expired
+        if expired:
+            _shut(connected)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for connected in sockets:
+            _shut(connected)
+
+
+def _shut(connected: socket.socket) -> None:
+    """Shut a socket down for both directions (the plain socket's call, TLS or not)."""
+    with suppress(OSError):
+        socket.socket.shutdown(connected, socket.SHUT_RDWR)
+
+
+def _watched(
+    connection: type[http.client.HTTPConnection], deadline: _Deadline
+) -> Callable[..., http.client.HTTPConnection]:
+    """A connection class whose sockets the deadline watches."""
+
+    class Watched(connection):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _HttpHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _HttpsHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = _watched(http.client.HTTPSConnection, self.deadline)
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
     """An opener with http(s) handlers only: no file:, ftp: or data: handler at all."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),  # honours http_proxy, https_proxy and no_proxy
         urllib.request.UnknownHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
+        _HttpHandler(deadline),
+        _HttpsHandler(deadline),
         _HttpRedirects(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
@@ -229,7 +311,8 @@ def _read(stream: IO[bytes], limit: int, url: str) -> bytes:
         if size > limit:
             raise EndpointError(
                 f"{_shown(url)} sent more than {_size(limit)}; refused "
-                "(add a LIMIT, or query a narrower pattern)"
+                "(--max-answer-bytes raises the limit; or add a LIMIT, or query a narrower "
+                "pattern)"
             )
         chunks.append(chunk)
 
@@ -239,13 +322,41 @@ def _request(
 ) -> tuple[bytes, str | None]:
     """The body and content type of a successful answer; EndpointError for anything else.
 
-    Without a timeout or limit, the module's TIMEOUT_SECONDS and MAX_ANSWER_BYTES apply.
+    `timeout` is the deadline of the whole exchange. Without a timeout or limit, the module's
+    TIMEOUT_SECONDS and MAX_ANSWER_BYTES apply.
     """
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     limit = MAX_ANSWER_BYTES if limit is None else limit
+    deadline = _Deadline(timeout)
+    with deadline.running():
+        try:
+            body, content_type = _exchange(request, deadline, limit)
+        except EndpointError:
+            raise
+        except Exception:
+            if deadline.expired:  # the timer shut the connection: say so, not what followed
+                raise _late(request, timeout) from None
+            raise
+        if deadline.expired:  # a connection shut while the answer was read is no whole answer
+            raise _late(request, timeout)
+    return body, content_type
+
+
+def _late(request: urllib.request.Request, timeout: float) -> EndpointError:
+    return EndpointError(
+        f"{_shown(request.full_url)} gave no complete answer within {timeout:g} s "
+        "(--timeout sets the limit)"
+    )
+
+
+def _exchange(
+    request: urllib.request.Request, deadline: _Deadline, limit: int
+) -> tuple[bytes, str | None]:
+    """Send the request and read the answer; EndpointError for anything but a success."""
+    timeout = deadline.seconds
     url = _shown(request.full_url)
     try:
-        with _opener().open(request, timeout=timeout) as response:
+        with _opener(deadline).open(request, timeout=timeout) as response:
             content_type = response.headers.get("Content-Type")
             return _read(response, limit, request.full_url), content_type
     except urllib.error.HTTPError as error:
@@ -257,8 +368,12 @@ def _request(
         reason = detail or " ".join(str(error.reason).split())
         raise EndpointError(f"{url} answered HTTP {error.code}: {reason}") from None
     except urllib.error.URLError as error:
+        if deadline.expired:
+            raise _late(request, timeout) from None
         raise EndpointError(f"cannot reach {url}: {_reason(error.reason, timeout)}") from None
     except (OSError, http.client.HTTPException, ValueError) as error:
+        if deadline.expired:
+            raise _late(request, timeout) from None
         raise EndpointError(f"cannot talk to {url}: {_reason(error, timeout)}") from None
 
 
@@ -290,7 +405,12 @@ def json_term(binding: object) -> Identifier:
         if language is not None:
             if not isinstance(language, str):
                 raise EndpointError(f"a literal has a language that is not text: {language!r}")
-            return Literal(value, lang=language)
+            try:
+                return Literal(value, lang=language)
+            except ValueError:
+                raise EndpointError(
+                    f"a literal has an invalid language tag: {language!r:.60}"
+                ) from None
         if datatype is not None and not isinstance(datatype, str):
             raise EndpointError(f"a literal has a datatype that is not text: {datatype!r}")
         return Literal(value, datatype=URIRef(datatype) if datatype else None)
@@ -316,10 +436,11 @@ def _results(
         if not isinstance(bindings, list):
             raise TypeError("results.bindings is not a list")
         rows = []
-        for row in bindings:
-            if not isinstance(row, dict):
-                raise TypeError("a result row is not an object")
-            rows.append({str(name): json_term(value) for name, value in row.items()})
+        with quiet_literal_warnings():  # an ill-typed literal is kept as sent, without a trace
+            for row in bindings:
+                if not isinstance(row, dict):
+                    raise TypeError("a result row is not an object")
+                rows.append({str(name): json_term(value) for name, value in row.items()})
     except (KeyError, TypeError) as error:
         raise EndpointError(
             f"{_shown(endpoint)} did not answer with SPARQL SELECT results: "
@@ -333,11 +454,13 @@ def select(
     query: str,
     bindings: Mapping[str, Identifier],
     timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[list[str], list[dict[str, Identifier]]]:
     """Run a SELECT query on a remote endpoint: its variables and rows of rdflib terms.
 
     The query is POSTed as `application/sparql-query` (SPARQL 1.1 Protocol §2.1.3), so the
-    endpoint URL may carry `default-graph-uri=…` to query a named graph.
+    endpoint URL may carry `default-graph-uri=…` to query a named graph. `timeout` bounds the
+    whole exchange and `max_bytes` the answer (TIMEOUT_SECONDS and MAX_ANSWER_BYTES unless told).
     """
     check_url(endpoint)
     try:
@@ -350,7 +473,7 @@ def select(
         headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": RESULTS_JSON},
         method="POST",
     )
-    body, content_type = _request(request, timeout)
+    body, content_type = _request(request, timeout, max_bytes)
     return _results(body, content_type, endpoint)
 
 
@@ -390,14 +513,15 @@ def push(
     replace: bool = True,
     timeout: float | None = None,
 ) -> None:
-    """Load N-Triples into a Graph Store Protocol endpoint (PUT replaces the graph, POST adds)."""
+    """Load N-Triples into a Graph Store Protocol endpoint (PUT replaces the graph, POST adds),
+    within `timeout` seconds in all (PUSH_TIMEOUT_SECONDS unless told)."""
     request = urllib.request.Request(
         store_url(endpoint, graph),
         data=ntriples,
         headers={"Content-Type": NTRIPLES},
         method="PUT" if replace else "POST",
     )
-    _request(request, timeout, limit=1024 * 1024)
+    _request(request, PUSH_TIMEOUT_SECONDS if timeout is None else timeout, limit=1024 * 1024)
 
 
 def push_project(
@@ -406,9 +530,10 @@ def push_project(
     graph: str | None = None,
     append: bool = False,
     timeout: float | None = None,
+    extra: Sequence[Path] = (),
 ) -> Pushed:
-    """Send what `export` dumps (ontology, data, the store's extra files, dataset metadata) to a
-    graph store.
+    """Send what `export` dumps (ontology, data, dataset metadata, and the extra files given,
+    e.g. the store's with `push --include-extra`) to a graph store.
 
     N-Triples: one triple a line, nothing a server must resolve (no prefixes, no base), so the
     line count is the triple count. The URL and graph are checked before the content is read.
@@ -416,6 +541,6 @@ def push_project(
     from coopdec_kg.export import export
 
     store_url(endpoint, graph)
-    payload = export(project, "ntriples")
+    payload = export(project, "ntriples", extra=extra)
     push(endpoint, payload, graph, replace=not append, timeout=timeout)
     return Pushed(endpoint, graph, payload.count(b"\n"), replaced=not append)

@@ -2,14 +2,16 @@
 
 `build_report` runs named queries (engagement-levels, links-by-area, national-context,
 place-of-groupings, report-audit) and lays their answers out as the report's tables, each cell
-holding the figure counted from the graph and, where they differ, the figure printed. The
-writers turn the result into Markdown or a complete, escaped HTML page.
+holding the figure counted from the graph and, where they differ, the figure printed. It takes
+the queries' answers from the caller, so that `report` reads the graph `query` reads (the store,
+with its extra files) and both give the same answer to the same question. The writers turn the
+result into Markdown or a complete, escaped HTML page.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -20,6 +22,9 @@ from rdflib.term import Identifier
 from coopdec_kg.project import Project
 from coopdec_kg.queries import find_query, run
 from coopdec_kg.results import QueryResult, plain
+
+# The answer of a named query (parameter-free), by its name.
+Answers = Callable[[str], QueryResult]
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -81,9 +86,9 @@ def _compare(computed: int | float | None, printed: int | float | None) -> Cell:
     return Cell(f"{_figure(computed)} (imprimé : {_figure(printed)})", alert=True)
 
 
-def _query(graph: Graph, project: Project, name: str) -> list[dict[str, Identifier | None]]:
-    result: QueryResult = run(graph, find_query(project, name))
-    return result.records()
+def on_graph(graph: Graph, project: Project) -> Answers:
+    """The named queries of the project run by rdflib on `graph`."""
+    return lambda name: run(graph, find_query(project, name))
 
 
 def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
@@ -96,11 +101,21 @@ def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
         )
         for r in records
     )
+    # The report names no CA of groups A and B; extra files or submissions may name some.
+    unnamed = [_text(r["notation"]) for r in records if not _number(r["namedCount"])]
+    listed = " et ".join([", ".join(unnamed[:-1]), unnamed[-1]] if len(unnamed) > 1 else unnamed)
+    plural = len(unnamed) > 1
+    note = (
+        f"Aucune CA nommée {'aux groupes' if plural else 'au groupe'} {listed} : le rapport "
+        "n'en nomme pas, le graphe n'en invente pas."
+        if unnamed
+        else ""
+    )
     return Table(
         "Niveaux d'engagement des CA (partie II)",
         ("Groupe", "Niveau", "CA selon le rapport", "CA nommées dans le graphe"),
         rows,
-        "Le rapport ne nomme aucune CA des groupes A et B : le graphe n'en invente pas.",
+        note,
     )
 
 
@@ -240,9 +255,13 @@ def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
     )
 
 
-def build_report(graph: Graph, project: Project) -> Report:
+def build_report(answers: Answers) -> Report:
     """Run the named queries and lay their answers out as the report's tables."""
-    audit = _query(graph, project, "report-audit")
+
+    def records(name: str) -> list[dict[str, Identifier | None]]:
+        return answers(name).records()
+
+    audit = records("report-audit")
     audit_by_check = {_text(r["check"]): r for r in audit}
     return Report(
         TITLE,
@@ -250,11 +269,11 @@ def build_report(graph: Graph, project: Project) -> Report:
         "des chiffres que le rapport imprime ; l'audit final liste chaque chiffre imprimé face au "
         "même chiffre recalculé, puis chaque incohérence du rapport, de toute nature.",
         (
-            engagement_table(_query(graph, project, "engagement-levels")),
-            areas_table(_query(graph, project, "links-by-area"), audit_by_check),
-            national_table(_query(graph, project, "national-context")),
+            engagement_table(records("engagement-levels")),
+            areas_table(records("links-by-area"), audit_by_check),
+            national_table(records("national-context")),
             audit_table(audit, ("epci-by-type", "ca-share-of-epci")),
-            groupings_table(_query(graph, project, "place-of-groupings")),
+            groupings_table(records("place-of-groupings")),
             audit_table(audit),
             inconsistencies_table(audit),
         ),

@@ -19,6 +19,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.namespaces import prefixes
+from coopdec_kg.terminal import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -175,18 +176,26 @@ def to_tsv(result: QueryResult) -> str:
 
 
 def to_table(result: QueryResult, title: str | None = None) -> Table:
-    """A readable table: CURIEs for IRIs, lexical forms, numbers right-aligned, nothing cut."""
-    from rich.table import Table
+    """A readable table: CURIEs for IRIs, lexical forms, numbers right-aligned, nothing cut.
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    Every value is plain text for Rich (a "[bold]" in a label is no markup) with its control
+    characters escaped (coopdec_kg.terminal): a value cannot drive the terminal.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = Text(printable(title)) if title is not None else None
+    table = Table(title=shown, show_lines=False, header_style="bold")
     for index, name in enumerate(result.variables):
         numeric = bool(result.rows) and all(
             term is None or (isinstance(term, Literal) and term.datatype in NUMERIC_TYPES)
             for term in (row[index] for row in result.rows)
         )
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(
+            Text(printable(name)), justify="right" if numeric else "left", overflow="fold"
+        )
     for row in result.rows:
-        table.add_row(*(plain(term) for term in row))
+        table.add_row(*(Text(printable(plain(term))) for term in row))
     return table
 
 

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
-from rdflib.term import Node, Variable
+from rdflib.term import Identifier, Node, Variable
 
 from coopdec_kg.errors import ContentError
 from coopdec_kg.sparql_text import (
@@ -334,6 +334,11 @@ class _Locality:
         return ContentError(f"{self.where}: {why}; the full-validation engine cannot run it")
 
     def check(self, text: str) -> None:
+        """Raise unless the text can run with $this unbound (a pass is remembered on disk)."""
+        from coopdec_kg.query_outline import passed, remember_pass
+
+        if passed("locality", text):
+            return
         from rdflib.plugins.sparql.algebra import translateQuery
         from rdflib.plugins.sparql.parser import parseQuery
 
@@ -346,6 +351,7 @@ class _Locality:
             raise self.fail("only SELECT queries are supported")
         if "this" not in self.certain(algebra.p):
             raise self.fail("$this is not bound by a triple pattern of the query's main group")
+        remember_pass("locality", text)
 
     def certain(self, part: Any) -> set[str]:
         """The variables every solution of `part` binds."""
@@ -918,6 +924,7 @@ class _Context:
         self.terms: _Terms | None = None
         self.closures: dict[str, str] = {}
         self.answers: dict[str, Answer] = {}
+        self.converted: dict[object, Identifier | None] = {}  # store terms → rdflib, all queries
         self.focus_sets: dict[str, set[Node]] = {}
         self._pyshacl: Any = None
         self._executor: Any = None
@@ -938,7 +945,7 @@ class _Context:
         text = self.render(template)
         found = self.answers.get(text)
         if found is None:
-            found = self.answers[text] = select(self.store, text)
+            found = self.answers[text] = select(self.store, text, self.converted)
         return found
 
     def rows(self, template: str) -> Sequence[tuple[Node | None, ...]]:

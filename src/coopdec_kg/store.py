@@ -431,11 +431,14 @@ def to_rdflib(term: object) -> Identifier | None:
 Answer = tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]
 
 
-def select(store: pyoxigraph.Store, query: str) -> Answer:
+def select(
+    store: pyoxigraph.Store, query: str, converted: dict[object, Identifier | None] | None = None
+) -> Answer:
     """Run a SELECT query on the store: its columns, and rows of rdflib terms.
 
     Each distinct term is converted once: building an rdflib Literal checks its language tag
-    and parses its value, which dominated queries of 75 000 rows with repeated labels.
+    and parses its value, which dominated queries of 75 000 rows with repeated labels. Several
+    queries about the same nodes may share `converted`, the terms already converted.
     """
     import pyoxigraph
 
@@ -444,13 +447,14 @@ def select(store: pyoxigraph.Store, query: str) -> Answer:
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             raise TypeError("not a SELECT query")
         columns = tuple(variable.value for variable in solutions.variables)
-        converted: dict[object, Identifier | None] = {None: None}
+        known = {} if converted is None else converted
+        known[None] = None
 
         def rdflib_term(term: object) -> Identifier | None:
             try:
-                return converted[term]
+                return known[term]
             except KeyError:
-                found = converted[term] = to_rdflib(term)
+                found = known[term] = to_rdflib(term)
                 return found
 
         width = range(len(columns))

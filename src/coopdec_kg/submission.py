@@ -1,10 +1,10 @@
 """`add`: let only fully valid submissions into data/, all of a batch or none of it.
 
 Each accepted submission becomes one new file, data/submission-<id>.ttl (<id>: the first 16
-hex digits of the file's SHA-256), holding its triples (blank nodes skolemised under
-submission:<id>/), its record (file name, hash, format, time) and `prov:wasDerivedFrom` from
-each new node to that record — exactly the graph that was validated. Adding the same file again
-changes nothing.
+hex digits of the file's SHA-256), holding its triples (all about its own resources, under
+submission:<id>/: see coopdec_kg.boundary), its record (file name, hash, format, time) and
+`prov:wasDerivedFrom` from each of its resources to that record — exactly the graph that was
+validated. Adding the same file again changes nothing.
 
 Writing is all or nothing, even when the process is killed at any instant: the files of a
 batch are committed by one rename, that of a journal (see journal.py). The content lock (see
@@ -71,6 +71,9 @@ def add_files(
         if not fresh:
             return outcome
         validator = Validator(project)
+        outcome.report = validator.check_boundary(fresh)
+        if not outcome.report.conforms:
+            return outcome
         stored = validator.stored_graphs(fresh, created or datetime.now(UTC))
         outcome.report = validator.validate_graphs(fresh, stored)
         if not outcome.report.conforms:
@@ -94,11 +97,16 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _payload(submission: Submission, graph: Graph) -> bytes:
-    """Byte-stable Turtle, proved to read back as the same graph before it is stored."""
+    """Byte-stable Turtle, proved to read back as the same graph before it is stored.
+
+    The file's name is user text: it is written only as an escaped literal of the record
+    (dct:title), never into the comment, where a line break would end the comment.
+    """
     header = (
-        f"# Added by coopdec-kg from {submission.path.name} "
-        f"(sha256 {submission.digest}).\n# Validated against ontology/shapes.ttl; "
-        "do not edit by hand: remove the file and add a corrected submission instead.\n\n"
+        f"# Added by coopdec-kg (sha256 {submission.digest}); the record "
+        f"submission:{submission.identifier} below names the file.\n"
+        "# Validated against ontology/shapes.ttl; do not edit by hand: remove the file and "
+        "add a corrected submission instead.\n\n"
     )
     payload = header.encode("utf-8") + to_turtle(graph)
     if not isomorphic(reparse_turtle(payload, submission.path.name), graph):
