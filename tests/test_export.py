@@ -16,10 +16,12 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
 
-from coopdec_kg import export as export_module
 from coopdec_kg.cli import app
+from coopdec_kg.content.namespaces import context_document, prefixes
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import (
+from coopdec_kg.publish import export as export_module
+from coopdec_kg.publish.export import (
     DATA_GRAPH,
     FORMATS,
     METADATA_GRAPH,
@@ -36,9 +38,7 @@ from coopdec_kg.export import (
     to_turtle,
     write_atomic,
 )
-from coopdec_kg.metadata import GRAPH_BASE
-from coopdec_kg.namespaces import context_document, prefixes
-from coopdec_kg.project import Project
+from coopdec_kg.publish.metadata import GRAPH_BASE
 
 DAY = date(2026, 1, 15)
 DCAT_DATASET = URIRef("http://www.w3.org/ns/dcat#Dataset")
@@ -298,7 +298,7 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def graph_only(project: Project) -> Graph:
-    from coopdec_kg.graph import load_graph
+    from coopdec_kg.content.graph import load_graph
 
     return load_graph(project)
 

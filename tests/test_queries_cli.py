@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
 
 ROOT = ["--root", str(REPO)]
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from coopdec_kg.content.journal import committed_files
 from coopdec_kg.errors import ContentError
-from coopdec_kg.journal import committed_files
 
 CONTENT_FOLDERS = ("ontology", "data", "queries")
 ROOT_VARIABLE = "COOPDEC_KG_ROOT"
+# where a wheel ships ontology/, data/ and queries/ inside the package (pyproject.toml)
+SHIPPED_FOLDER = "shipped"
 
 
 def user_cache() -> Path:
@@ -30,7 +32,7 @@ def _holds_content(folder: Path) -> bool:
 def shipped_content() -> Path | None:
     """The content inside the installed wheel, or the source checkout of an editable install."""
     package = Path(str(files("coopdec_kg")))
-    for candidate in (package / "content", package.parent.parent):
+    for candidate in (package / SHIPPED_FOLDER, package.parent.parent):
         if _holds_content(candidate):
             return candidate
     return None

@@ -32,12 +32,12 @@ from typing import IO, TYPE_CHECKING, Any
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
+from coopdec_kg.content.graph import quiet_literal_warnings
+from coopdec_kg.engines.sparql_text import is_symbol, keyword, tokenize
 from coopdec_kg.errors import ContentError, EndpointError, ParameterError
-from coopdec_kg.graph import quiet_literal_warnings
-from coopdec_kg.sparql_text import is_symbol, keyword, tokenize
 
 if TYPE_CHECKING:
-    from coopdec_kg.project import Project
+    from coopdec_kg.content.project import Project
 
 TIMEOUT_SECONDS = 60.0  # the longest a query may take, from connecting to the last byte
 PUSH_TIMEOUT_SECONDS = 600.0  # a push sends the whole graph (hundreds of MB at national scale)
@@ -538,7 +538,7 @@ def push_project(
     N-Triples: one triple a line, nothing a server must resolve (no prefixes, no base), so the
     line count is the triple count. The URL and graph are checked before the content is read.
     """
-    from coopdec_kg.export import export
+    from coopdec_kg.publish.export import export
 
     store_url(endpoint, graph)
     payload = export(project, "ntriples", extra=extra)

@@ -62,8 +62,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Identifier, Node, Variable
 
-from coopdec_kg.errors import ContentError
-from coopdec_kg.sparql_text import (
+from coopdec_kg.engines.sparql_text import (
     Token,
     closing_bracket,
     is_symbol,
@@ -73,7 +72,8 @@ from coopdec_kg.sparql_text import (
     tokenize,
     untokenize,
 )
-from coopdec_kg.store import Answer, select
+from coopdec_kg.engines.store import Answer, select
+from coopdec_kg.errors import ContentError
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -335,7 +335,7 @@ class _Locality:
 
     def check(self, text: str) -> None:
         """Raise unless the text can run with $this unbound (a pass is remembered on disk)."""
-        from coopdec_kg.query_outline import passed, remember_pass
+        from coopdec_kg.engines.query_outline import passed, remember_pass
 
         if passed("locality", text):
             return
@@ -467,7 +467,7 @@ class _Terms:
     """
 
     def __init__(self, sources: Sequence[Path]) -> None:
-        from coopdec_kg.graph import read_ntriples
+        from coopdec_kg.content.graph import read_ntriples
 
         self.forms: dict[tuple[str, str, object], set[Literal]] = defaultdict(set)
         self.files: dict[Path, set[tuple[str, str, object]]] = {}
@@ -504,7 +504,7 @@ class _Terms:
         """Find, in the files, which written form each ambiguous literal has on its node."""
         if not self.ambiguous:
             return
-        from coopdec_kg.graph import read_ntriples
+        from coopdec_kg.content.graph import read_ntriples
 
         wanted: dict[str, list[tuple[Node, Literal]]] = defaultdict(list)
         for focus, value in self.ambiguous:
@@ -597,7 +597,7 @@ def _answer_all(store: pyoxigraph.Store, requests: Any, answers: Any) -> None:
 
 
 _WORKER_CODE = (
-    "import sys; from coopdec_kg.shacl_sparql import serve_queries; "
+    "import sys; from coopdec_kg.law.shacl_sparql import serve_queries; "
     "serve_queries(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)"
 )
 
@@ -683,7 +683,7 @@ class _Workers:
 
 
 def _nt_literal(literal: Literal) -> str:
-    from coopdec_kg.graph import NT_ESCAPES
+    from coopdec_kg.content.graph import NT_ESCAPES
 
     text = "".join(NT_ESCAPES.get(c, c) for c in str(literal))
     return f'"{text}"^^<{literal.datatype}>'

@@ -35,8 +35,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
+from coopdec_kg.content.locks import content_lock
 from coopdec_kg.errors import ContentError
-from coopdec_kg.locks import content_lock
 
 FILE_PREFIX = "submission-"
 JOURNAL = f".{FILE_PREFIX}batch.json"

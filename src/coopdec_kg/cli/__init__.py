@@ -25,13 +25,13 @@ import typer
 from typer.core import TyperGroup
 
 from coopdec_kg import __version__
+from coopdec_kg.content.project import ROOT_VARIABLE, Project
 from coopdec_kg.errors import CoopdecError
-from coopdec_kg.project import ROOT_VARIABLE, Project
 from coopdec_kg.terminal import printable
 
 if TYPE_CHECKING:
-    from coopdec_kg.queries import NamedQuery
-    from coopdec_kg.results import QueryResult
+    from coopdec_kg.engines.queries import NamedQuery
+    from coopdec_kg.engines.results import QueryResult
 
     # A named query's answer, given its parameters' values.
     Answering = Callable[[NamedQuery, dict[str, str]], QueryResult]
@@ -217,15 +217,15 @@ def _on_graph(content: Project, engine: Engine, work: Callable[[Answering], Outc
     """`work` done with named queries answered by the chosen engine, on the graph every command
     reads: the ontology, the data and the store's extra files (the library raises; the caller
     reports). On the store, `work` is done again if the store turns out corrupt meanwhile."""
-    from coopdec_kg import queries
+    from coopdec_kg.engines import queries
 
     if engine is Engine.rdflib:
-        from coopdec_kg.graph import load_graph_with
-        from coopdec_kg.store import extra_files
+        from coopdec_kg.content.graph import load_graph_with
+        from coopdec_kg.engines.store import extra_files
 
         graph = load_graph_with(content, extra_files(content))
         return work(lambda named, values: queries.run(graph, named, values))
-    from coopdec_kg.store import with_current
+    from coopdec_kg.engines.store import with_current
 
     return with_current(
         content,
@@ -236,7 +236,7 @@ def _on_graph(content: Project, engine: Engine, work: Callable[[Answering], Outc
 def _note_extra_files(content: Project, included: bool = True) -> None:
     """Say once, on stderr, that the store holds extra files besides the content (build
     --extra), whether the answer includes them, and how to drop them."""
-    from coopdec_kg.store import extra_files
+    from coopdec_kg.engines.store import extra_files
 
     files = extra_files(content)
     if not files:
@@ -259,7 +259,7 @@ class ReportFormat(StrEnum):
 
 def _complete_query_name(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion of NAME: the query files of the content folder chosen on the line."""
-    from coopdec_kg.queries import query_names
+    from coopdec_kg.engines.queries import query_names
 
     root = ctx.find_root().params.get("root")
     try:
@@ -277,7 +277,7 @@ def queries_command(
     ] = ListFormat.table,
 ) -> None:
     """List the named queries with their summary (fr and en) and parameters."""
-    from coopdec_kg.queries import describe, load_queries
+    from coopdec_kg.engines.queries import describe, load_queries
 
     content = project()
     with user_errors():
@@ -399,7 +399,7 @@ def query_command(
     Exit 2 for an unknown query, a missing, unknown or ill-typed parameter, a bad --limit or
     --offset, or an endpoint that fails, runs past --timeout or answers too much.
     """
-    from coopdec_kg.queries import bind, find_query, parse_assignments, run_remote
+    from coopdec_kg.engines.queries import bind, find_query, parse_assignments, run_remote
 
     content = project()
     with user_errors():
@@ -414,14 +414,14 @@ def query_command(
     if output_format is ResultFormat.table:
         from rich.console import Console
 
-        from coopdec_kg.results import to_table
+        from coopdec_kg.engines.results import to_table
 
         shown = result.page(offset, TABLE_ROWS if limit is None else limit)
         Console().print(to_table(shown, title=named.summary))
         capped = limit is None and len(result) - offset > TABLE_ROWS
         err(_rows_shown(len(shown), offset, len(result), capped))
         return
-    from coopdec_kg.results import render
+    from coopdec_kg.engines.results import render
 
     typer.echo(render(result.page(offset, limit), output_format.value), nl=False)
 
@@ -473,9 +473,9 @@ def report_command(
     set against the same figure computed from the graph. The graph is the one `query` reads
     (with the store's extra files, if any: a note says so), so both give the same answers.
     """
-    from coopdec_kg.export import check_output, write_atomic
-    from coopdec_kg.queries import find_query
-    from coopdec_kg.report import build_report, render
+    from coopdec_kg.engines.queries import find_query
+    from coopdec_kg.publish.export import check_output, write_atomic
+    from coopdec_kg.publish.report import build_report, render
 
     content = project()
     output = _file_or_stdout(output)
@@ -583,7 +583,7 @@ def validate_command(
     are ignored), and a FILE never makes the tool read another file or reach the network. Exit
     codes: 0 conforms (warnings allowed), 1 violations, 2 unreadable or unusable input.
     """
-    from coopdec_kg.validation import validate_content, validate_files
+    from coopdec_kg.law.validation import validate_content, validate_files
 
     if bool(files) == everything:
         err("Error: give FILE... to validate new data, or --all for the existing content.")
@@ -623,7 +623,7 @@ def add_command(
     rejected batch leaves data/ byte for byte unchanged, and adding a file again changes nothing.
     Exit codes: 0 added (or already there), 1 rejected (nothing written), 2 input error.
     """
-    from coopdec_kg.submission import add_files
+    from coopdec_kg.law.submission import add_files
 
     content = project()
     with user_errors():
@@ -658,7 +658,7 @@ _INCLUDE_EXTRA_OPTION = typer.Option(
 
 def _extra_to_dump(content: Project, include_extra: bool) -> tuple[Path, ...]:
     """The extra files a dump holds: the store's with --include-extra, else none."""
-    from coopdec_kg.store import extra_files
+    from coopdec_kg.engines.store import extra_files
 
     return extra_files(content) if include_extra else ()
 
@@ -714,7 +714,7 @@ def export_command(
     extra files the store was built with (build --extra, e.g. a synthetic atlas) are left out
     unless --include-extra is given.
     """
-    from coopdec_kg.export import export, export_file, format_for
+    from coopdec_kg.publish.export import export, export_file, format_for
 
     content = project()
     output = _file_or_stdout(output)
@@ -751,7 +751,7 @@ def docs_command(
     The pages (index.fr.html, index.en.html) list the classes, properties and concepts with
     their labels and definitions; they are self-contained and can be opened from disk.
     """
-    from coopdec_kg.docs import write_docs
+    from coopdec_kg.publish.docs import write_docs
 
     content = project()
     with user_errors():
@@ -767,7 +767,7 @@ def reason_command() -> None:
     1 when inconsistent or a class is unsatisfiable, naming the individuals or classes;
     2 when the reasoner cannot run (Java missing).
     """
-    from coopdec_kg.reasoning import reason
+    from coopdec_kg.law.reasoning import reason
 
     content = project()
     with user_errors():
@@ -804,8 +804,8 @@ def synth_command(
     ] = 0,
 ) -> None:
     """Generate a synthetic national atlas (its own namespace; it never enters data/)."""
-    from coopdec_kg.graph import load_graph
-    from coopdec_kg.synth import write_atlas
+    from coopdec_kg.content.graph import load_graph
+    from coopdec_kg.content.synth import write_atlas
 
     content = project()
     with user_errors():
@@ -835,7 +835,7 @@ def build_command(
     ] = None,
 ) -> None:
     """Build the persistent store that query reopens (it is rebuilt when the content changes)."""
-    from coopdec_kg.store import build
+    from coopdec_kg.engines.store import build
 
     content = project()
     with user_errors():
@@ -889,7 +889,7 @@ def push_command(
     Exit 2 for a bad URL or graph IRI, an unreachable endpoint, an HTTP error or an upload
     that runs past --timeout.
     """
-    from coopdec_kg.remote import push_project
+    from coopdec_kg.engines.remote import push_project
 
     content = project()
     with user_errors():

@@ -41,6 +41,9 @@ from typing import TYPE_CHECKING, TypeVar
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
+from coopdec_kg.content.journal import sync_folder
+from coopdec_kg.content.locks import content_lock, read_lock, release_read_lock, try_remove_lock
+from coopdec_kg.content.project import Project, user_cache
 from coopdec_kg.errors import (
     ContentError,
     CoopdecError,
@@ -48,9 +51,6 @@ from coopdec_kg.errors import (
     StoreCorrupted,
     StoreError,
 )
-from coopdec_kg.journal import sync_folder
-from coopdec_kg.locks import content_lock, read_lock, release_read_lock, try_remove_lock
-from coopdec_kg.project import Project, user_cache
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 

@@ -38,8 +38,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from coopdec_kg.errors import ExportError
-from coopdec_kg.graph import (
+from coopdec_kg.content.graph import (
     NT_ESCAPES,
     load_data,
     load_data_with,
@@ -50,8 +49,11 @@ from coopdec_kg.graph import (
     read_ntriples,
     unescape_ntriples,
 )
-from coopdec_kg.journal import sync_folder
-from coopdec_kg.metadata import (
+from coopdec_kg.content.journal import sync_folder
+from coopdec_kg.content.namespaces import context_document, prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.errors import ExportError
+from coopdec_kg.publish.metadata import (
     DATA_GRAPH,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
@@ -64,8 +66,6 @@ from coopdec_kg.metadata import (
     temporal_coverage_of_literals,
     void_statistics_of_lines,
 )
-from coopdec_kg.namespaces import context_document, prefixes
-from coopdec_kg.project import Project
 
 Triple = tuple[Node, Node, Node]
 
@@ -278,7 +278,7 @@ def _chunks(
     if frame is not None and (fmt.name != "jsonld" or metadata_only):
         raise ExportError("--frame frames a JSON-LD dump: use it with --format jsonld alone")
     if extra is None:
-        from coopdec_kg.store import extra_files
+        from coopdec_kg.engines.store import extra_files
 
         extra = extra_files(project)
     files = tuple(extra)
@@ -318,7 +318,7 @@ def check_output(project: Project, path: Path) -> None:
     queries/ or the store (it would be read back as content, or break the store), or over
     anything but a regular file (a device, a FIFO, a symbolic link, a folder). Call it before
     the work, so that a refusal costs nothing."""
-    from coopdec_kg.store import default_location
+    from coopdec_kg.engines.store import default_location
 
     target = path.parent.resolve() / path.name
     protected = (project.data_dir, project.ontology_dir, project.queries_dir)
@@ -997,7 +997,7 @@ class Frame:
 @cache
 def frames() -> dict[str, dict[str, Any]]:
     """The frames shipped with the package, by name."""
-    text = files("coopdec_kg").joinpath("frames.json").read_text(encoding="utf-8")
+    text = files("coopdec_kg.publish").joinpath("frames.json").read_text(encoding="utf-8")
     found: dict[str, dict[str, Any]] = json.loads(text)
     return found
 
