@@ -18,9 +18,11 @@ from rdflib.namespace import RDF, XSD
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
+from coopdec_kg.content.files import write_atomic
 from coopdec_kg.content.graph import load_graph, read_ntriples
 from coopdec_kg.content.project import Project
 from coopdec_kg.content.synth import SYNTH, write_atlas
+from coopdec_kg.content.turtle import to_ntriples, to_trig, to_turtle
 from coopdec_kg.engines import store
 from coopdec_kg.errors import CoopdecError, RdfSyntaxError
 from coopdec_kg.publish import export as export_module
@@ -36,10 +38,6 @@ from coopdec_kg.publish.export import (
     serialize,
     serialize_at_scale,
     to_jsonld,
-    to_ntriples,
-    to_trig,
-    to_turtle,
-    write_atomic,
 )
 from coopdec_kg.publish.metadata import countries_of_lines, standards_of_lines
 from test_export_writers import NAMESPACES, graphs

@@ -32,7 +32,8 @@ from coopdec_kg.content.synth import write_atlas
 from coopdec_kg.engines import store
 from coopdec_kg.errors import ContentError
 from coopdec_kg.law import boundary
-from coopdec_kg.law.shacl_sparql import _rewrite_star_paths, compile_shapes
+from coopdec_kg.law.shacl_sparql import compile_shapes
+from coopdec_kg.law.shacl_sparql.rewrite import _rewrite_star_paths
 from coopdec_kg.law.validation import _run, validate_content
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "submissions").glob("*.ttl"))

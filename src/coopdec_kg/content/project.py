@@ -6,6 +6,7 @@ directory when it holds the three folders, then the content shipped inside the p
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from importlib.resources import files
@@ -16,6 +17,7 @@ from coopdec_kg.errors import ContentError
 
 CONTENT_FOLDERS = ("ontology", "data", "queries")
 ROOT_VARIABLE = "COOPDEC_KG_ROOT"
+STORE_VARIABLE = "COOPDEC_KG_STORE"
 # where a wheel ships ontology/, data/ and queries/ inside the package (pyproject.toml)
 SHIPPED_FOLDER = "shipped"
 
@@ -80,6 +82,18 @@ class Project:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def store_location(self) -> Path:
+        """Where the persistent store of this content lives: `COOPDEC_KG_STORE`, else
+        `.coopdec-store/` in a writable content folder, else a cache."""
+        from_env = os.environ.get(STORE_VARIABLE)
+        if from_env:
+            return Path(from_env).expanduser().resolve()
+        if os.access(self.root, os.W_OK):
+            return self.root / ".coopdec-store"
+        root_key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+        return user_cache() / root_key
 
     @property
     def ontology_file(self) -> Path:

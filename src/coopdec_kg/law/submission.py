@@ -26,9 +26,9 @@ from coopdec_kg.content.graph import DEFAULT_MAX_BYTES, Submission, reparse_turt
 from coopdec_kg.content.journal import FILE_PREFIX, commit, settle
 from coopdec_kg.content.locks import content_lock
 from coopdec_kg.content.project import Project
+from coopdec_kg.content.turtle import to_turtle
 from coopdec_kg.errors import ContentError
 from coopdec_kg.law.validation import ValidationReport, Validator, parse_all
-from coopdec_kg.publish.export import to_turtle
 
 
 @dataclass

@@ -23,10 +23,10 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from coopdec_kg import __version__
+from coopdec_kg.content.files import check_output, output_folder, write_atomic
 from coopdec_kg.content.graph import load_data, load_ontology, new_graph
 from coopdec_kg.content.namespaces import CDO, compact_iri
 from coopdec_kg.content.project import Project
-from coopdec_kg.publish.export import check_output, output_folder, write_atomic
 
 LANGUAGES = ("fr", "en")
 TEMPLATE = "docs.html"
