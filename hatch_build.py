@@ -1,10 +1,10 @@
 """Build hook: record in the package when its content last changed.
 
 An installed wheel has no git history, so the build writes the date of the content's last
-commit (or the date an sdist recorded) into the package's content folder, as CONTENT_DATE;
-`coopdec-kg export` then dates the dump the same way as the checkout it was built from
-(src/coopdec_kg/changes.py, which this hook loads by path: the build has none of the package's
-dependencies).
+commit (or the date an sdist recorded) into the package's shipped content folder, as
+CONTENT_DATE; `coopdec-kg export` then dates the dump the same way as the checkout it was built
+from (src/coopdec_kg/content/changes.py, which this hook loads by path: the build has none of
+the package's dependencies).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-CHANGES = Path(__file__).parent / "src" / "coopdec_kg" / "changes.py"
-# where the record goes in each target: beside ontology/ and data/ in the wheel's content
+CHANGES = Path(__file__).parent / "src" / "coopdec_kg" / "content" / "changes.py"
+# where the record goes in each target: beside ontology/ and data/ in the wheel's shipped/
 # folder; at the root of an sdist, where a wheel built from it finds it again
-TARGETS = {"wheel": "coopdec_kg/content/", "sdist": ""}
+TARGETS = {"wheel": "coopdec_kg/shipped/", "sdist": ""}
 
 
 def _changes() -> ModuleType:

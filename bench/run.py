@@ -112,10 +112,10 @@ BASELINE = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from coopdec_kg.project import Project
-from coopdec_kg.graph import load_graph_with
-from coopdec_kg.queries import find_query, run
-from coopdec_kg.store import rdf_files
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.graph import load_graph_with
+from coopdec_kg.engines.queries import find_query, run
+from coopdec_kg.engines.store import rdf_files
 root, atlas, submission, *names = sys.argv[1:]
 project = Project.at(Path(root))
 graph = load_graph_with(project, rdf_files([Path(atlas)]))
@@ -166,9 +166,9 @@ for solution in solutions:
 
 def engine_alone_commands(queries: dict[str, list[str]], work: Path) -> dict[str, list[str]]:
     """For each query, the ENGINE_ALONE command on the store `build` made in `work`."""
-    from coopdec_kg.project import Project
-    from coopdec_kg.queries import find_query, parse_assignments, store_text
-    from coopdec_kg.store import open_current
+    from coopdec_kg.content.project import Project
+    from coopdec_kg.engines.queries import find_query, parse_assignments, store_text
+    from coopdec_kg.engines.store import open_current
 
     project = Project.at(REPO)
     store, info = open_current(project, work / "store")
@@ -189,9 +189,9 @@ import sys, time
 from pathlib import Path
 from pyshacl import validate
 from rdflib import Graph
-from coopdec_kg.project import Project
-from coopdec_kg.graph import load_graph_with
-from coopdec_kg.store import rdf_files
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.graph import load_graph_with
+from coopdec_kg.engines.store import rdf_files
 root, atlas, submission = sys.argv[1:]
 project = Project.at(Path(root))
 graph = load_graph_with(project, rdf_files([Path(atlas)]))

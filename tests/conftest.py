@@ -8,8 +8,8 @@ import pytest
 from rdflib import Graph
 from typer.testing import CliRunner
 
-from coopdec_kg.graph import load_data, load_graph, load_ontology
-from coopdec_kg.project import Project
+from coopdec_kg.content.graph import load_data, load_graph, load_ontology
+from coopdec_kg.content.project import Project
 from report_text import REPORT_ABSENT, REPORT_FILE, Said, normalise
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,14 +16,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF
 from typer.testing import CliRunner
 
-from coopdec_kg import journal
-from coopdec_kg import submission as submission_module
 from coopdec_kg.cli import app
+from coopdec_kg.content import journal
+from coopdec_kg.content.graph import SUBMISSION_NAMESPACE, load_data
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ContentError, InputError
-from coopdec_kg.graph import SUBMISSION_NAMESPACE, load_data
-from coopdec_kg.project import Project
-from coopdec_kg.submission import add_files
-from coopdec_kg.validation import Validator
+from coopdec_kg.law import submission as submission_module
+from coopdec_kg.law.submission import add_files
+from coopdec_kg.law.validation import Validator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 GOOD = FIXTURES / "rule6-ok-agreement-in-force.ttl"
@@ -224,7 +224,7 @@ def test_a_file_name_cannot_inject_triples(
     assert result.exit_code == 2 and "control character" in result.stderr
     assert "\r" not in result.stderr
     assert snapshot(content.data_dir) == before
-    from coopdec_kg.store import open_current, select
+    from coopdec_kg.engines.store import open_current, select
 
     store, _ = open_current(content)
     assert select(store, "SELECT ?s WHERE { ?s <urn:x:p> ?o }")[1] == []

@@ -6,9 +6,9 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
-from coopdec_kg.graph import new_graph, parse_turtle
-from coopdec_kg.namespaces import CDO, CDR
-from coopdec_kg.project import Project
+from coopdec_kg.content.graph import new_graph, parse_turtle
+from coopdec_kg.content.namespaces import CDO, CDR
+from coopdec_kg.content.project import Project
 
 QB = "http://purl.org/linked-data/cube#"
 LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from coopdec_kg import journal, locks, store
 from coopdec_kg.cli import app
+from coopdec_kg.content import journal, locks
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines import store
 from coopdec_kg.errors import ContentError, StoreCorrupted
-from coopdec_kg.project import Project
 from kill_points import KILLED, in_child, killed_at
 
 TESTS = Path(__file__).parent
@@ -187,8 +188,8 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from kill_points import in_child, killed_at
-from coopdec_kg import store
-from coopdec_kg.project import Project
+from coopdec_kg.engines import store
+from coopdec_kg.content.project import Project
 
 project, location = Project.at(Path(sys.argv[1])), Path(sys.argv[2])
 operations = json.loads(sys.argv[4])

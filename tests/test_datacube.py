@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 
-from coopdec_kg.graph import new_graph
+from coopdec_kg.content.graph import new_graph
 
 FOLDER = Path(__file__).parent / "datacube"
 QB = "http://purl.org/linked-data/cube#"

@@ -11,8 +11,8 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.docs import LANGUAGES, build_pages, page_name, pick
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
+from coopdec_kg.publish.docs import LANGUAGES, build_pages, page_name, pick
 
 VOID_ELEMENTS = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "wbr"}
 

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from coopdec_kg import queries
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines import queries
 from coopdec_kg.terminal import printable
 
 

@@ -16,10 +16,14 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from typer.testing import CliRunner
 
-from coopdec_kg import export as export_module
 from coopdec_kg.cli import app
+from coopdec_kg.content import files as files_module
+from coopdec_kg.content.files import write_atomic
+from coopdec_kg.content.namespaces import context_document, prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.turtle import to_ntriples, to_turtle
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import (
+from coopdec_kg.publish.export import (
     DATA_GRAPH,
     FORMATS,
     METADATA_GRAPH,
@@ -32,13 +36,8 @@ from coopdec_kg.export import (
     serialize,
     to_framed_jsonld,
     to_jsonld,
-    to_ntriples,
-    to_turtle,
-    write_atomic,
 )
-from coopdec_kg.metadata import GRAPH_BASE
-from coopdec_kg.namespaces import context_document, prefixes
-from coopdec_kg.project import Project
+from coopdec_kg.publish.metadata import GRAPH_BASE
 
 DAY = date(2026, 1, 15)
 DCAT_DATASET = URIRef("http://www.w3.org/ns/dcat#Dataset")
@@ -264,7 +263,7 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temporary(
     def broken_fsync(descriptor: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_module.os, "fsync", broken_fsync)
+    monkeypatch.setattr(files_module.os, "fsync", broken_fsync)
     with pytest.raises(ExportError, match="No space left"):
         write_atomic(target, b"x" * 100_000)
     assert target.read_bytes() == b"previous good dump\n"
@@ -298,7 +297,7 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def graph_only(project: Project) -> Graph:
-    from coopdec_kg.graph import load_graph
+    from coopdec_kg.content.graph import load_graph
 
     return load_graph(project)
 

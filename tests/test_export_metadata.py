@@ -14,12 +14,13 @@ from rdflib.namespace import FOAF, RDF, RDFS, XSD, Namespace
 from typer.testing import CliRunner
 
 from conftest import REPO
-from coopdec_kg.changes import RECORD, committed
 from coopdec_kg.cli import app
+from coopdec_kg.content.changes import RECORD, committed
+from coopdec_kg.content.graph import new_graph
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import FORMATS, export_file
-from coopdec_kg.graph import new_graph
-from coopdec_kg.metadata import (
+from coopdec_kg.publish.export import FORMATS, export_file
+from coopdec_kg.publish.metadata import (
     DATA_GRAPH,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
@@ -27,7 +28,6 @@ from coopdec_kg.metadata import (
     describe,
     temporal_coverage,
 )
-from coopdec_kg.project import Project
 from report_text import SHARED
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

@@ -17,11 +17,16 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 from typer.testing import CliRunner
 
-from coopdec_kg import export as export_module
-from coopdec_kg import store
 from coopdec_kg.cli import app
+from coopdec_kg.content.files import write_atomic
+from coopdec_kg.content.graph import load_graph, read_ntriples
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.synth import SYNTH, write_atlas
+from coopdec_kg.content.turtle import to_ntriples, to_trig, to_turtle
+from coopdec_kg.engines import store
 from coopdec_kg.errors import CoopdecError, RdfSyntaxError
-from coopdec_kg.export import (
+from coopdec_kg.publish import export as export_module
+from coopdec_kg.publish.export import (
     DATA_GRAPH,
     FORMATS,
     METADATA_GRAPH,
@@ -33,15 +38,8 @@ from coopdec_kg.export import (
     serialize,
     serialize_at_scale,
     to_jsonld,
-    to_ntriples,
-    to_trig,
-    to_turtle,
-    write_atomic,
 )
-from coopdec_kg.graph import load_graph, read_ntriples
-from coopdec_kg.metadata import countries_of_lines, standards_of_lines
-from coopdec_kg.project import Project
-from coopdec_kg.synth import SYNTH, write_atlas
+from coopdec_kg.publish.metadata import countries_of_lines, standards_of_lines
 from test_export_writers import NAMESPACES, graphs
 
 # rdflib warns about the ill-typed literals the strategies make on purpose.
@@ -223,7 +221,7 @@ def test_trig_with_an_atlas_keeps_it_in_the_data_graph(project: Project, atlas: 
 
 
 def test_jsonld_with_an_atlas_keeps_the_curated_context(project: Project, atlas: Path) -> None:
-    from coopdec_kg.namespaces import context_document
+    from coopdec_kg.content.namespaces import context_document
 
     document = json.loads(serialize_at_scale(project, FORMATS["jsonld"], [atlas], DAY))
     assert document["@context"] == context_document()["@context"]

@@ -14,7 +14,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
-from coopdec_kg.export import INDENT, MAX_NESTING, to_ntriples, to_trig, to_turtle
+from coopdec_kg.content.turtle import INDENT, MAX_NESTING, to_ntriples, to_trig, to_turtle
 
 # rdflib warns about the ill-typed literals the strategies make on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:(Serializing|Parsing) weird:UserWarning")

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
 
 # One synthetic CA at level A, where the report names none (report l. 296-300: 74 CA "sans
 # action ni réflexion", none named).

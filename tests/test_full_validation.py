@@ -1,5 +1,5 @@
 """Full validation (`validate --all`) runs the shapes as SPARQL on the store
-(coopdec_kg.shacl_sparql). Every shape of ontology/shapes.ttl compiles, what the engine cannot
+(coopdec_kg.law.shacl_sparql). Every shape of ontology/shapes.ttl compiles, what the engine cannot
 evaluate exactly is refused when compiling, and the results equal pySHACL's on the whole rdflib
 graph — focus node, source shape, component, path, value and severity, counted with their
 repetitions — on the report's data, with a small synthetic atlas, with every submission fixture,
@@ -25,14 +25,16 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from coopdec_kg import boundary, store
 from coopdec_kg.cli import app
+from coopdec_kg.content.graph import SUBMISSION_NAMESPACE, load_graph, load_graph_with, parse_turtle
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.synth import write_atlas
+from coopdec_kg.engines import store
 from coopdec_kg.errors import ContentError
-from coopdec_kg.graph import SUBMISSION_NAMESPACE, load_graph, load_graph_with, parse_turtle
-from coopdec_kg.project import Project
-from coopdec_kg.shacl_sparql import _rewrite_star_paths, compile_shapes
-from coopdec_kg.synth import write_atlas
-from coopdec_kg.validation import _run, validate_content
+from coopdec_kg.law import boundary
+from coopdec_kg.law.shacl_sparql import compile_shapes
+from coopdec_kg.law.shacl_sparql.rewrite import _rewrite_star_paths
+from coopdec_kg.law.validation import _run, validate_content
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "submissions").glob("*.ttl"))
 ATLAS_SCALE = 0.002  # about 3 400 triples: pySHACL needs ~10 s for it, the engine 0.2 s
@@ -106,7 +108,7 @@ def test_every_shape_of_the_project_compiles(shapes: Graph) -> None:
             referenced |= set(Collection(shapes, head))
     assert declared | referenced <= plan.shapes_used
     # Every reporting shape (one with a message) is the source of at least one check; the
-    # submission boundary's rules are no SHACL (coopdec_kg.boundary checks them).
+    # submission boundary's rules are no SHACL (coopdec_kg.law.boundary checks them).
     reporting = {
         s
         for s in shapes.subjects(SH.message, None)

@@ -34,7 +34,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
 
 CASES = sorted((Path(__file__).parent / "hostile").glob("*.toml"))
 

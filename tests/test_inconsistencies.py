@@ -10,8 +10,8 @@ import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, SKOS
 
-from coopdec_kg.namespaces import CDO, CDR
-from coopdec_kg.project import Project
+from coopdec_kg.content.namespaces import CDO, CDR
+from coopdec_kg.content.project import Project
 from report_text import Said
 from test_queries_golden import Records, answer
 

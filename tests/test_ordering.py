@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.ordering import LocalOrder, SortKey, plan
+from coopdec_kg.engines.ordering import LocalOrder, SortKey, plan
 
 EX = Namespace("https://example.org/")
 XSD_ = Namespace("http://www.w3.org/2001/XMLSchema#")  # (rdflib's XSD warns when pytest probes it)

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
+from coopdec_kg.content.files import check_output
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import check_output
-from coopdec_kg.project import Project
 
 
 @pytest.fixture

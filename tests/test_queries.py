@@ -16,10 +16,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.query import Result
 
 from conftest import REPO
-from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
-from coopdec_kg.namespaces import prefixes
-from coopdec_kg.project import Project
-from coopdec_kg.queries import (
+from coopdec_kg.content.namespaces import prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines.queries import (
     NamedQuery,
     bind,
     find_query,
@@ -32,7 +31,8 @@ from coopdec_kg.queries import (
     query_names,
     run,
 )
-from coopdec_kg.results import QueryResult, shorten, to_csv, to_json, to_table, to_tsv
+from coopdec_kg.engines.results import QueryResult, shorten, to_csv, to_json, to_table, to_tsv
+from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
 
 AUTHORITY = "https://w3id.org/coopdec-kg/id/authority/"
 CERGY = URIRef(AUTHORITY + "ca-cergy-pontoise")
@@ -553,7 +553,7 @@ def oxigraph(project: Project, tmp_path_factory: pytest.TempPathFactory):  # typ
     """The same content in the on-disk pyoxigraph store the scale commands use."""
     import pyoxigraph
 
-    from coopdec_kg.store import build
+    from coopdec_kg.engines.store import build
 
     info = build(project, location=tmp_path_factory.mktemp("store"))
     return pyoxigraph.Store.read_only(str(info.path))
@@ -578,7 +578,7 @@ def test_queries_are_portable_sparql(  # type: ignore[no-untyped-def]
 ) -> None:
     """Oxigraph gives the same rows, in the same order, with parameters bound as a VALUES block
     opening the WHERE group (how a remote endpoint receives them)."""
-    from coopdec_kg.remote import with_values
+    from coopdec_kg.engines.remote import with_values
 
     query = find_query(project, name)
     expected = [
@@ -606,7 +606,7 @@ def test_a_value_that_is_not_unicode_text_is_a_parameter_error() -> None:
 def test_a_query_text_is_parsed_once_then_recalled(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coopdec_kg import queries
+    from coopdec_kg.engines import queries
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     parsed: list[str] = []

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
+from coopdec_kg.content.project import Project
 
 ROOT = ["--root", str(REPO)]
 
@@ -101,7 +101,7 @@ def test_a_page_past_the_end_is_an_empty_answer(runner: CliRunner) -> None:
 def test_a_table_shows_the_first_rows_of_a_long_answer_and_says_so(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("coopdec_kg.cli.TABLE_ROWS", 4)
+    monkeypatch.setattr("coopdec_kg.cli.query_commands.TABLE_ROWS", 4)
     wide = {"COLUMNS": "200"}  # one line per row
     cut = runner.invoke(app, [*ROOT, "query", "engagement-levels"], env=wide)
     assert cut.exit_code == 0

@@ -14,9 +14,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.project import Project
-from coopdec_kg.queries import find_query, run
-from coopdec_kg.results import shorten
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines.queries import find_query, run
+from coopdec_kg.engines.results import shorten
 from report_text import Said, normalise
 
 Records = list[dict[str, str]]

@@ -12,8 +12,8 @@ from rdflib import Graph
 from typer.testing import CliRunner, Result
 
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
-from coopdec_kg.reasoning import reason_graphs
+from coopdec_kg.content.project import Project
+from coopdec_kg.law.reasoning import reason_graphs
 
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java")
 AUTHORITY = "https://w3id.org/coopdec-kg/id/authority/"

@@ -32,11 +32,11 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 from typer.testing import CliRunner, Result
 
-from coopdec_kg import remote
 from coopdec_kg.cli import app
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines import remote
+from coopdec_kg.engines.remote import json_term, with_values
 from coopdec_kg.errors import EndpointError, ParameterError
-from coopdec_kg.project import Project
-from coopdec_kg.remote import json_term, with_values
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -158,7 +158,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliRunnerFor]:
     `query --engine rdflib` parses the same files for every query; the parsed graph is kept for
     the module (queries never modify it), so comparing every query stays quick.
     """
-    from coopdec_kg import graph
+    from coopdec_kg.content import graph
 
     parsed: dict[tuple[Path, tuple[Path, ...]], Graph] = {}
     load = graph.load_graph_with

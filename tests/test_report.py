@@ -11,8 +11,16 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from coopdec_kg.cli import app
-from coopdec_kg.project import Project
-from coopdec_kg.report import Cell, Report, Table, build_report, on_graph, to_html, to_markdown
+from coopdec_kg.content.project import Project
+from coopdec_kg.publish.report import (
+    Cell,
+    Report,
+    Table,
+    build_report,
+    on_graph,
+    to_html,
+    to_markdown,
+)
 
 ROOT = ["--root", str(REPO)]
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "link", "input"}

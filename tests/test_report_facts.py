@@ -10,7 +10,7 @@ import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from coopdec_kg.namespaces import CDO
+from coopdec_kg.content.namespaces import CDO
 from report_text import normalise
 
 QB_OBSERVATION = URIRef("http://purl.org/linked-data/cube#Observation")

@@ -15,12 +15,13 @@ from rdflib import Graph
 from rdflib.term import Identifier
 from typer.testing import CliRunner
 
-from coopdec_kg import locks, store
 from coopdec_kg.cli import app
+from coopdec_kg.content import locks
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines import store
+from coopdec_kg.engines.queries import NamedQuery, load_queries, run, run_on_store
+from coopdec_kg.engines.results import QueryResult
 from coopdec_kg.errors import ContentError, RdfSyntaxError, StoreError
-from coopdec_kg.project import Project
-from coopdec_kg.queries import NamedQuery, load_queries, run, run_on_store
-from coopdec_kg.results import QueryResult
 
 # Sample values for the queries that require a parameter (the report's best-documented CA).
 REQUIRED_VALUES = {"ca": "authority:ca-cergy-pontoise", "text": "Sénart"}

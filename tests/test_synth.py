@@ -10,9 +10,9 @@ from rdflib.namespace import DCTERMS
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.synth import PLANTABLE, SIZES, SYNTH, write_atlas
 from coopdec_kg.errors import ExportError
-from coopdec_kg.project import Project
-from coopdec_kg.synth import PLANTABLE, SIZES, SYNTH, write_atlas
 
 
 def generate(runner: CliRunner, out: Path, *options: str) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, URIRef
 
-from coopdec_kg import store
-from coopdec_kg.graph import Submission, load_graph
-from coopdec_kg.project import Project
-from coopdec_kg.synth import PLANTABLE, SYNTH, write_atlas
-from coopdec_kg.validation import ValidationReport, Validator, parse_all
+from coopdec_kg.content.graph import Submission, load_graph
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.synth import PLANTABLE, SYNTH, write_atlas
+from coopdec_kg.engines import store
+from coopdec_kg.law.validation import ValidationReport, Validator, parse_all
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "submissions").glob("*.ttl"))
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)

@@ -20,10 +20,10 @@ from rdflib.namespace import DCTERMS, RDF, SH
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.graph import SUBMISSION_NAMESPACE
-from coopdec_kg.namespaces import prefixes
-from coopdec_kg.project import Project
-from coopdec_kg.validation import ValidationReport, Validator, validate_files
+from coopdec_kg.content.graph import SUBMISSION_NAMESPACE
+from coopdec_kg.content.namespaces import prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.law.validation import ValidationReport, Validator, validate_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 SHAPES = "https://w3id.org/coopdec-kg/shapes#"
@@ -85,7 +85,7 @@ def test_each_sparql_text_is_parsed_once_however_many_focus_nodes(
 ) -> None:
     import rdflib.plugins.sparql.processor as processor
 
-    from coopdec_kg import validation
+    from coopdec_kg.law import validation
 
     queried: list[tuple[str, frozenset[tuple[str, object]]]] = []  # text, and the namespaces
     parsed: list[str] = []

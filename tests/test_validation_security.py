@@ -21,10 +21,10 @@ from rdflib import URIRef
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
+from coopdec_kg.content.graph import MAX_LITERAL_CHARS, SUBMISSION_NAMESPACE, parse_submission
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import CoopdecError, InputError, RdfSyntaxError
-from coopdec_kg.graph import MAX_LITERAL_CHARS, SUBMISSION_NAMESPACE, parse_submission
-from coopdec_kg.project import Project
-from coopdec_kg.validation import validate_files
+from coopdec_kg.law.validation import validate_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 SHAPES = "https://w3id.org/coopdec-kg/shapes#"

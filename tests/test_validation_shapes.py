@@ -7,9 +7,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 from rdflib.term import Node
 
-from coopdec_kg.graph import parse_turtle
-from coopdec_kg.namespaces import CDO, prefixes
-from coopdec_kg.project import Project
+from coopdec_kg.content.graph import parse_turtle
+from coopdec_kg.content.namespaces import CDO, prefixes
+from coopdec_kg.content.project import Project
 
 LEGAL_RULE = prefixes()["legal-rule"]
 LEGAL_TEXT = prefixes()["legal-text"]

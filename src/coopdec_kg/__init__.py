@@ -2,8 +2,8 @@
 
 The library is usable without the CLI::
 
-    from coopdec_kg.project import Project
-    from coopdec_kg.graph import load_graph
+    from coopdec_kg.content.project import Project
+    from coopdec_kg.content.graph import load_graph
     graph = load_graph(Project.locate())
 """
 

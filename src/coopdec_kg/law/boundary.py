@@ -25,9 +25,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
+from coopdec_kg.content.graph import COUNTRY, Submission
+from coopdec_kg.engines.sparql_text import tokenize
 from coopdec_kg.errors import ContentError
-from coopdec_kg.graph import COUNTRY, Submission
-from coopdec_kg.sparql_text import tokenize
 
 SHAPES = "https://w3id.org/coopdec-kg/shapes#"
 RULE_CLASS = URIRef(SHAPES + "SubmissionRule")

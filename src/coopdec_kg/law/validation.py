@@ -5,7 +5,7 @@ validated against the project's shapes (ontology/shapes.ttl) only: a rule that s
 submission and the data (a partner defined in one file, an existing CA in another) sees both.
 Every node of a submission is marked `prov:wasDerivedFrom submission:<id>`, the same statement
 `coopdec-kg add` stores, so the shapes hold it to the full law even when it cites the report.
-Before the shapes, the submission's own triples are held to the boundary (coopdec_kg.boundary):
+Before the shapes, the submission's own triples are held to the boundary (coopdec_kg.law.boundary):
 a submission that describes an existing resource, states a printed figure or the law, or points
 at the project's resources through a property the shapes do not check, is refused with one
 violation per triple, and the shapes are not applied.
@@ -36,9 +36,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
-from coopdec_kg.boundary import Boundary, Crossing
-from coopdec_kg.errors import ContentError
-from coopdec_kg.graph import (
+from coopdec_kg.content.graph import (
     DEFAULT_MAX_BYTES,
     INPUT_FORMATS,
     Submission,
@@ -49,13 +47,15 @@ from coopdec_kg.graph import (
     parse_submission,
     parse_turtle,
 )
-from coopdec_kg.namespaces import CDR, prefixes
-from coopdec_kg.project import Project
+from coopdec_kg.content.namespaces import CDR, prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.errors import ContentError
+from coopdec_kg.law.boundary import Boundary, Crossing
 
 if TYPE_CHECKING:
     import pyoxigraph
 
-    from coopdec_kg.shacl_sparql import CompiledShapes, Result
+    from coopdec_kg.law.shacl_sparql import CompiledShapes, Result
 
 LANGUAGES = ("fr", "en")
 LEGAL_TEXT = prefixes()["legal-text"]
@@ -514,7 +514,7 @@ class _TargetedContext:
     @cached_property
     def plan(self) -> CompiledShapes:
         """The shapes compiled to SPARQL (0.6 s: only when the shapes are run)."""
-        from coopdec_kg.shacl_sparql import compile_shapes
+        from coopdec_kg.law.shacl_sparql import compile_shapes
 
         return compile_shapes(self.shapes)
 
@@ -575,7 +575,7 @@ def _targeted_context(project: Project) -> _TargetedContext:
 
 def _annotation_labels(shapes: Graph, store: pyoxigraph.Store) -> Graph:
     """Labels of the legal rules and texts the shapes cite, for the report's wording only."""
-    from coopdec_kg.store import labels_of
+    from coopdec_kg.engines.store import labels_of
 
     cited = {
         o
@@ -621,7 +621,7 @@ def _content_digest(project: Project, extra: Sequence[Path]) -> str:
 def _context(project: Project) -> _Context:
     if not project.shapes_file.is_file():
         raise ContentError(f"{project.shapes_file}: no shapes file")
-    from coopdec_kg.store import extra_files
+    from coopdec_kg.engines.store import extra_files
 
     extra = extra_files(project)
     key = _content_digest(project, extra)
@@ -763,7 +763,7 @@ class Validator:
     their descriptions, and the resources the shapes name. The shapes' rules are local to those
     hops, so the verdict and the results are the same, at a cost that does not grow with the
     graph (tests/test_targeted_validation.py checks the equivalence on planted violations).
-    The shapes run compiled to SPARQL (coopdec_kg.shacl_sparql) on an in-memory store of those
+    The shapes run compiled to SPARQL (coopdec_kg.law.shacl_sparql) on an in-memory store of those
     triples: pySHACL checks node by node, about 4 ms a triple (54 s for 48 000), where the
     compiled checks see every node at once, so the cost stays linear and small.
     """
@@ -898,7 +898,7 @@ class Validator:
 
     def _store(self) -> pyoxigraph.Store:
         if self._opened is None:
-            from coopdec_kg.store import open_current
+            from coopdec_kg.engines.store import open_current
 
             self._opened, _ = open_current(self.project)
         return self._opened
@@ -907,7 +907,7 @@ class Validator:
         self, submitted: Sequence[tuple[Node, Node, Node]], described: Iterable[Node]
     ) -> list[tuple[Node, Node, Node]]:
         """The class hierarchy and the neighbourhood of the submitted triples, from the store."""
-        from coopdec_kg.store import neighbourhood
+        from coopdec_kg.engines.store import neighbourhood
 
         context = self.context
         if not isinstance(context, _TargetedContext):
@@ -1037,13 +1037,13 @@ def validate_files(
 def validate_content(project: Project) -> ValidationReport:
     """The existing content (ontology, data/ and the store's extra files), validated whole.
 
-    The shapes run as SPARQL on the persistent store (coopdec_kg.shacl_sparql): the results
+    The shapes run as SPARQL on the persistent store (coopdec_kg.law.shacl_sparql): the results
     pySHACL gives on the merged graph, in well under a minute at national scale.
     """
     if not project.shapes_file.is_file():
         raise ContentError(f"{project.shapes_file}: no shapes file")
-    from coopdec_kg.shacl_sparql import compile_shapes
-    from coopdec_kg.store import open_current, select
+    from coopdec_kg.engines.store import open_current, select
+    from coopdec_kg.law.shacl_sparql import compile_shapes
 
     shapes = parse_turtle(project.shapes_file)
     plan = compile_shapes(shapes)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from coopdec_kg.project import user_cache
+from coopdec_kg.content.project import user_cache
 
 FORMAT = 1  # bump when the outline's fields change
 

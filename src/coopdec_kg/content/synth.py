@@ -21,9 +21,9 @@ from typing import TextIO
 
 from rdflib import Graph
 
+from coopdec_kg.content.files import output_folder
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ExportError
-from coopdec_kg.export import output_folder
-from coopdec_kg.project import Project
 
 SYNTH = "https://w3id.org/coopdec-kg/synthetic/"
 # The atlas is written in parts of about PART_TRIPLES triples (each a whole Turtle file), so that

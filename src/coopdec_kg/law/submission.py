@@ -2,7 +2,7 @@
 
 Each accepted submission becomes one new file, data/submission-<id>.ttl (<id>: the first 16
 hex digits of the file's SHA-256), holding its triples (all about its own resources, under
-submission:<id>/: see coopdec_kg.boundary), its record (file name, hash, format, time) and
+submission:<id>/: see coopdec_kg.law.boundary), its record (file name, hash, format, time) and
 `prov:wasDerivedFrom` from each of its resources to that record — exactly the graph that was
 validated. Adding the same file again changes nothing.
 
@@ -22,13 +22,13 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from coopdec_kg.content.graph import DEFAULT_MAX_BYTES, Submission, reparse_turtle
+from coopdec_kg.content.journal import FILE_PREFIX, commit, settle
+from coopdec_kg.content.locks import content_lock
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.turtle import to_turtle
 from coopdec_kg.errors import ContentError
-from coopdec_kg.export import to_turtle
-from coopdec_kg.graph import DEFAULT_MAX_BYTES, Submission, reparse_turtle
-from coopdec_kg.journal import FILE_PREFIX, commit, settle
-from coopdec_kg.locks import content_lock
-from coopdec_kg.project import Project
-from coopdec_kg.validation import ValidationReport, Validator, parse_all
+from coopdec_kg.law.validation import ValidationReport, Validator, parse_all
 
 
 @dataclass

@@ -23,21 +23,19 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
+from coopdec_kg.content.graph import quiet_literal_warnings
+from coopdec_kg.engines.sparql_text import is_symbol, keyword, tokenize
 from coopdec_kg.errors import ContentError, EndpointError, ParameterError
-from coopdec_kg.graph import quiet_literal_warnings
-from coopdec_kg.sparql_text import is_symbol, keyword, tokenize
 
 if TYPE_CHECKING:
-    from coopdec_kg.project import Project
+    pass
 
 TIMEOUT_SECONDS = 60.0  # the longest a query may take, from connecting to the last byte
 PUSH_TIMEOUT_SECONDS = 600.0  # a push sends the whole graph (hundreds of MB at national scale)
@@ -480,21 +478,6 @@ def select(
 # ------------------------------------------------------------------------------ graph store
 
 
-@dataclass(frozen=True)
-class Pushed:
-    """What `push` sent: how many triples, where, and whether they replaced the graph."""
-
-    endpoint: str
-    graph: str | None
-    triples: int
-    replaced: bool
-
-    @property
-    def target(self) -> str:
-        where = f"the graph <{self.graph}>" if self.graph else "the default graph"
-        return f"{where} of {self.endpoint}"
-
-
 def store_url(endpoint: str, graph: str | None = None) -> str:
     """The Graph Store Protocol URL of the default graph, or of a named graph (indirect naming)."""
     check_url(endpoint)
@@ -522,25 +505,3 @@ def push(
         method="PUT" if replace else "POST",
     )
     _request(request, PUSH_TIMEOUT_SECONDS if timeout is None else timeout, limit=1024 * 1024)
-
-
-def push_project(
-    project: Project,
-    endpoint: str,
-    graph: str | None = None,
-    append: bool = False,
-    timeout: float | None = None,
-    extra: Sequence[Path] = (),
-) -> Pushed:
-    """Send what `export` dumps (ontology, data, dataset metadata, and the extra files given,
-    e.g. the store's with `push --include-extra`) to a graph store.
-
-    N-Triples: one triple a line, nothing a server must resolve (no prefixes, no base), so the
-    line count is the triple count. The URL and graph are checked before the content is read.
-    """
-    from coopdec_kg.export import export
-
-    store_url(endpoint, graph)
-    payload = export(project, "ntriples", extra=extra)
-    push(endpoint, payload, graph, replace=not append, timeout=timeout)
-    return Pushed(endpoint, graph, payload.count(b"\n"), replaced=not append)

@@ -35,8 +35,9 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
+from coopdec_kg.content.files import sync_folder
+from coopdec_kg.content.locks import content_lock
 from coopdec_kg.errors import ContentError
-from coopdec_kg.locks import content_lock
 
 FILE_PREFIX = "submission-"
 JOURNAL = f".{FILE_PREFIX}batch.json"
@@ -189,13 +190,3 @@ def _file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-def sync_folder(folder: Path) -> None:
-    """Make the renames durable (best effort: not every platform can open a folder)."""
-    with suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from rdflib import Literal
 from rdflib.term import Identifier
 
-from coopdec_kg.project import Project
-from coopdec_kg.queries import find_query, run
-from coopdec_kg.results import QueryResult, plain
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines.queries import find_query, run
+from coopdec_kg.engines.results import QueryResult, plain
 
 # The answer of a named query (parameter-free), by its name.
 Answers = Callable[[str], QueryResult]

@@ -21,8 +21,15 @@ from decimal import Decimal
 from rdflib import XSD, BNode, Literal, URIRef
 from rdflib.term import _NUMERIC_LITERAL_TYPES, Identifier
 
-from coopdec_kg.sparql_text import Token, closing_bracket, is_symbol, keyword, significant, tokenize
-from coopdec_kg.store import Answer
+from coopdec_kg.engines.sparql_text import (
+    Token,
+    closing_bracket,
+    is_symbol,
+    keyword,
+    significant,
+    tokenize,
+)
+from coopdec_kg.engines.store import Answer
 
 HIDDEN_PREFIX = "__order"
 

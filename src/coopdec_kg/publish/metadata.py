@@ -20,11 +20,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 
 from coopdec_kg import __version__
-from coopdec_kg.changes import last_change
+from coopdec_kg.content.changes import last_change
+from coopdec_kg.content.graph import new_graph, parse_package_turtle
+from coopdec_kg.content.namespaces import prefixes
+from coopdec_kg.content.project import Project, shipped_content
 from coopdec_kg.errors import ExportError
-from coopdec_kg.graph import new_graph, parse_package_turtle
-from coopdec_kg.namespaces import prefixes
-from coopdec_kg.project import Project, shipped_content
 
 TEMPLATE = "metadata.ttl"
 EXAMPLE_CLASSES = 5  # one example resource from each of the most populated classes
@@ -318,7 +318,7 @@ def describe_content(
     `statistics` gets the dataset's void:uriSpace (from the template) and returns its figures;
     `graph_sizes` gives the triples of the ontology and data named graphs.
     """
-    metadata = parse_package_turtle(TEMPLATE)
+    metadata = parse_package_turtle("coopdec_kg.publish", TEMPLATE)
     catalog = _single(metadata, DCAT.Catalog)
     dataset = _single(metadata, DCAT.Dataset)
     record = _single(metadata, DCAT.CatalogRecord)

@@ -23,10 +23,10 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from coopdec_kg import __version__
-from coopdec_kg.export import check_output, output_folder, write_atomic
-from coopdec_kg.graph import load_data, load_ontology, new_graph
-from coopdec_kg.namespaces import CDO, compact_iri
-from coopdec_kg.project import Project
+from coopdec_kg.content.files import check_output, output_folder, write_atomic
+from coopdec_kg.content.graph import load_data, load_ontology, new_graph
+from coopdec_kg.content.namespaces import CDO, compact_iri
+from coopdec_kg.content.project import Project
 
 LANGUAGES = ("fr", "en")
 TEMPLATE = "docs.html"
@@ -428,7 +428,7 @@ def render_page(cat: _Catalogue, lang: str) -> str:
     )
     title = page.label(cat.ontology).value if cat.ontology is not None else "coopdec-kg"
     other = next(code for code in LANGUAGES if code != lang)
-    template = Template(files("coopdec_kg").joinpath(TEMPLATE).read_text(encoding="utf-8"))
+    template = Template(files("coopdec_kg.publish").joinpath(TEMPLATE).read_text(encoding="utf-8"))
     return template.substitute(
         lang=lang,
         version=html.escape(__version__),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
-from coopdec_kg.namespaces import prefixes
+from coopdec_kg.content.namespaces import prefixes
 from coopdec_kg.terminal import printable
 
 if TYPE_CHECKING:

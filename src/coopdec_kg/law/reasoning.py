@@ -26,10 +26,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
+from coopdec_kg.content.graph import load_data, load_ontology
+from coopdec_kg.content.namespaces import compact_iri
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ReasonerUnavailable
-from coopdec_kg.graph import load_data, load_ontology
-from coopdec_kg.namespaces import compact_iri
-from coopdec_kg.project import Project
 
 PROBE_SPACE = "https://w3id.org/coopdec-kg/reasoning/probe#"
 WORLD_BASE = "https://w3id.org/coopdec-kg/reasoning/world"

@@ -22,7 +22,7 @@ CDR = Namespace("https://w3id.org/coopdec-kg/id/")
 @cache
 def context_document() -> dict[str, dict[str, Any]]:
     """The curated JSON-LD context, as shipped in the package."""
-    text = files("coopdec_kg").joinpath("context.jsonld").read_text(encoding="utf-8")
+    text = files("coopdec_kg.content").joinpath("context.jsonld").read_text(encoding="utf-8")
     document: dict[str, dict[str, Any]] = json.loads(text)
     return document
 

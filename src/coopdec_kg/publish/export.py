@@ -16,14 +16,9 @@ N-Triples lines that pyoxigraph parses, not on an rdflib graph, and give the sam
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
-import tempfile
 from bisect import bisect_left, bisect_right
-from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -34,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from coopdec_kg.errors import ExportError
-from coopdec_kg.graph import (
-    NT_ESCAPES,
+from coopdec_kg.content.files import check_output, write_atomic
+from coopdec_kg.content.graph import (
     load_data,
     load_data_with,
     load_graph_with,
@@ -50,8 +43,27 @@ from coopdec_kg.graph import (
     read_ntriples,
     unescape_ntriples,
 )
-from coopdec_kg.journal import sync_folder
-from coopdec_kg.metadata import (
+from coopdec_kg.content.namespaces import context_document, prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.content.turtle import (
+    INDENT,
+    SHORT_FORMS,
+    SURROGATE,
+    Namer,
+    Triple,
+    TurtleBody,
+    canonical_triples,
+    check_triple,
+    checked_iri,
+    graph_label_prefix,
+    indented,
+    nt_term,
+    to_ntriples,
+    to_trig,
+    to_turtle,
+)
+from coopdec_kg.errors import ExportError
+from coopdec_kg.publish.metadata import (
     DATA_GRAPH,
     METADATA_GRAPH,
     ONTOLOGY_GRAPH,
@@ -64,10 +76,6 @@ from coopdec_kg.metadata import (
     temporal_coverage_of_literals,
     void_statistics_of_lines,
 )
-from coopdec_kg.namespaces import context_document, prefixes
-from coopdec_kg.project import Project
-
-Triple = tuple[Node, Node, Node]
 
 
 @dataclass(frozen=True)
@@ -278,7 +286,7 @@ def _chunks(
     if frame is not None and (fmt.name != "jsonld" or metadata_only):
         raise ExportError("--frame frames a JSON-LD dump: use it with --format jsonld alone")
     if extra is None:
-        from coopdec_kg.store import extra_files
+        from coopdec_kg.engines.store import extra_files
 
         extra = extra_files(project)
     files = tuple(extra)
@@ -297,484 +305,6 @@ def _chunks(
         yield from _chunks_at_scale(project, fmt, files, when)
     else:
         yield serialize(collect(project, when), fmt)
-
-
-# ---------------------------------------------------------------- atomic writes
-
-
-def output_folder(folder: Path) -> None:
-    """Make sure an output folder named on the command line exists: created when its parent
-    exists, refused otherwise."""
-    if not folder.is_dir():
-        if not folder.parent.is_dir():
-            raise ExportError(f"{folder.parent}: no such folder (create it first)")
-        if folder.exists():
-            raise ExportError(f"{folder} exists and is not a folder")
-        folder.mkdir()
-
-
-def check_output(project: Project, path: Path) -> None:
-    """Refuse an output path where a file for people must not go: inside data/, ontology/,
-    queries/ or the store (it would be read back as content, or break the store), or over
-    anything but a regular file (a device, a FIFO, a symbolic link, a folder). Call it before
-    the work, so that a refusal costs nothing."""
-    from coopdec_kg.store import default_location
-
-    target = path.parent.resolve() / path.name
-    protected = (project.data_dir, project.ontology_dir, project.queries_dir)
-    for folder in (*protected, default_location(project)):
-        if target.is_relative_to(folder.resolve()):
-            raise ExportError(
-                f"{path} is inside {folder}: write outside data/, ontology/, queries/ and the store"
-            )
-    _check_kind(path)
-
-
-_NOT_REGULAR = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-def _check_kind(path: Path) -> None:
-    """Only a regular file is ever replaced (never followed through a symbolic link)."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise ExportError(f"{path}: cannot write here ({error.strerror})") from error
-    if not stat.S_ISREG(mode):
-        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        raise ExportError(f"{path} is {kind}, not a file: give the path of a regular file")
-
-
-def _check_destination(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise ExportError(f"{path.parent}: no such folder (create it first)")
-    _check_kind(path)
-
-
-def _new_file_mode(path: Path) -> int:
-    """Keep the mode of the file being replaced, else the usual mode under the umask."""
-    with suppress(FileNotFoundError):
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_atomic(path: Path, payload: bytes | Iterable[bytes]) -> int:
-    """Write `payload` (bytes, or chunks of bytes produced as they are written) to `path` so that
-    readers see the old file or the new one, never half; an error while producing the chunks
-    leaves the old file. Returns the number of bytes written."""
-    _check_destination(path)
-    mode = _new_file_mode(path)
-    try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot write here ({error.strerror})") from error
-    try:
-        size = 0
-        with os.fdopen(handle, "wb") as stream:
-            for chunk in [payload] if isinstance(payload, bytes) else payload:
-                size += stream.write(chunk)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise ExportError(f"{path}: cannot write ({error.strerror or error})") from error
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-    sync_folder(path.parent)
-    return size
-
-
-# ---------------------------------------------------------------- canonical triples
-
-
-def canonical_triples(graph: Graph) -> list[Triple]:
-    """The graph's triples with canonical blank-node labels (stable across runs and load order).
-
-    Only the triples that touch a blank node take part in canonicalisation; the others are kept.
-    """
-    ground: list[Triple] = []
-    with_blanks = Graph(bind_namespaces="none")
-    for triple in graph:
-        if any(isinstance(term, BNode) for term in triple):
-            with_blanks.add(triple)
-        else:
-            ground.append(triple)
-    if len(with_blanks):
-        ground.extend(to_canonical_graph(with_blanks))
-    return ground
-
-
-# ---------------------------------------------------------------- terms
-
-# An absolute IRI: a scheme, then no character N-Triples and Turtle forbid in an IRI.
-_WRITABLE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\\ud800-\udfff]*')
-_LOCAL_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
-_BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
-_LANGUAGE = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
-_TO_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_SHORT_FORMS = {
-    XSD.integer: re.compile(r"[+-]?[0-9]+"),
-    XSD.decimal: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
-    XSD.double: re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
-    XSD.boolean: re.compile(r"true|false"),
-}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    return NT_ESCAPES.get(char) or f"\\u{ord(char):04X}"
-
-
-def _quoted(text: str) -> str:
-    if _SURROGATE.search(text):
-        raise ExportError(f"cannot export the literal {text[:40]!r}: it is not valid Unicode")
-    return '"' + _TO_ESCAPE.sub(_escape, text) + '"'
-
-
-def _checked_iri(iri: str) -> str:
-    text = str(iri)
-    if not _WRITABLE_IRI.fullmatch(text):
-        raise ExportError(f"cannot export {text!r}: it is not an absolute IRI")
-    return text
-
-
-def _blank_label(node: BNode, prefix: str) -> str:
-    label = prefix + str(node)
-    if not _BLANK_LABEL.fullmatch(label):
-        raise ExportError(f"cannot export the blank node {label!r}: unusable label")
-    return "_:" + label
-
-
-def _literal(literal: Literal, iri: Callable[[URIRef], str]) -> str:
-    """A literal, with `iri` rendering its datatype (prefixed in Turtle, full in N-Triples)."""
-    text = _quoted(str(literal))
-    if literal.language:
-        if not _LANGUAGE.fullmatch(literal.language):
-            raise ExportError(f"cannot export the language tag {literal.language!r}")
-        return f"{text}@{literal.language}"
-    if literal.datatype is None or literal.datatype == XSD.string:
-        return text
-    return f"{text}^^{iri(literal.datatype)}"
-
-
-def _sort_key(node: Node) -> tuple[int, str, str, str]:
-    if isinstance(node, URIRef):
-        return (0, str(node), "", "")
-    if isinstance(node, BNode):
-        return (1, str(node), "", "")
-    if isinstance(node, Literal):
-        return (2, str(node), str(node.datatype or ""), node.language or "")
-    raise ExportError(f"cannot export the term {node!r}")
-
-
-def _predicate_key(node: Node) -> tuple[int, str]:
-    return (0, "") if node == RDF.type else (1, str(node))
-
-
-def _check_triple(triple: Triple) -> None:
-    subject, predicate, _ = triple
-    if isinstance(subject, Literal):
-        raise ExportError(f"cannot export a triple whose subject is the literal {str(subject)!r}")
-    if not isinstance(predicate, URIRef):
-        raise ExportError(f"cannot export a triple whose predicate is {predicate!r}")
-
-
-# ---------------------------------------------------------------- N-Triples
-
-
-def _nt_term(node: Node, blank_prefix: str = "") -> str:
-    if isinstance(node, URIRef):
-        return f"<{_checked_iri(node)}>"
-    if isinstance(node, BNode):
-        return _blank_label(node, blank_prefix)
-    if isinstance(node, Literal):
-        return _literal(node, lambda datatype: f"<{_checked_iri(datatype)}>")
-    raise ExportError(f"cannot export the term {node!r}")
-
-
-def to_ntriples(graph: Graph) -> bytes:
-    """N-Triples, one triple a line, lines sorted; canonical blank-node labels."""
-    lines = []
-    for triple in canonical_triples(graph):
-        _check_triple(triple)
-        lines.append(" ".join(_nt_term(term) for term in triple) + " .\n")
-    lines.sort()
-    return "".join(lines).encode("utf-8")
-
-
-# ---------------------------------------------------------------- Turtle and TriG
-
-INDENT = "    "
-MAX_NESTING = 32  # deeper blank-node nesting is written with labels (no recursion blow-up)
-
-
-class _Namer:
-    """Renders IRIs as prefixed names where a project prefix fits, and records which were used.
-
-    The longest namespace whose local part is a valid local name wins (the first declared among
-    prefixes of the same namespace); namespaces are looked up by length, not one by one.
-    """
-
-    def __init__(self, namespaces: Mapping[str, str]) -> None:
-        by_length: dict[int, dict[str, str]] = {}
-        for prefix, namespace in namespaces.items():
-            by_length.setdefault(len(namespace), {}).setdefault(namespace, prefix)
-        self._by_length = sorted(by_length.items(), reverse=True)
-        self._cache: dict[str, str] = {}
-        self.used: dict[str, str] = {}
-
-    def iri(self, node: URIRef) -> str:
-        return self.text(str(node))
-
-    def text(self, text: str) -> str:
-        """`iri` for an IRI given as a string (remembered: the same IRIs come back often)."""
-        cached = self._cache.get(text)
-        if cached is None:
-            cached = self._cache[text] = self.render(text)
-        return cached
-
-    def render(self, text: str) -> str:
-        """`text` without remembering the answer (for IRIs seen once, e.g. subjects)."""
-        _checked_iri(text)
-        for length, namespaces in self._by_length:
-            prefix = namespaces.get(text[:length])
-            if prefix is not None:
-                local = text[length:]
-                if local == "" or _LOCAL_NAME.fullmatch(local):
-                    self.used[prefix] = text[:length]
-                    return f"{prefix}:{local}"
-        return f"<{text}>"
-
-    def header(self) -> str:
-        return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(self.used.items()))
-
-
-class _TurtleBody:
-    """The statements of one graph in Turtle: sorted, blank nodes nested where used once."""
-
-    def __init__(self, triples: Iterable[Triple], namer: _Namer, blank_prefix: str = "") -> None:
-        self.namer = namer
-        self.blank_prefix = blank_prefix
-        self._rendered: dict[Node, str] = {}
-        self.statements: dict[Node, dict[Node, list[Node]]] = {}
-        references: Counter[Node] = Counter()
-        self.referrer: dict[Node, tuple[Node, Node]] = {}
-        for triple in triples:
-            _check_triple(triple)
-            subject, predicate, obj = triple
-            self.statements.setdefault(subject, {}).setdefault(predicate, []).append(obj)
-            if isinstance(obj, BNode):
-                references[obj] += 1
-                self.referrer[obj] = (subject, predicate)
-        self.references = references
-        # A blank node used exactly once as an object (not by itself) is written in place.
-        self.nested: set[Node] = {
-            node
-            for node, count in references.items()
-            if count == 1 and self.referrer[node][0] != node
-        }
-        self.lists: dict[Node, list[Node]] = {}
-        self.list_cells: dict[Node, list[Node]] = {}
-        self.list_of: dict[Node, Node] = {}
-        for node in sorted(self.nested, key=_sort_key):
-            if self.referrer[node][1] != RDF.rest:
-                self._try_list(node)
-        self._limit_nesting()
-
-    def _try_list(self, head: Node) -> None:
-        """Record `head` as a collection `( … )` when it is a well-formed RDF list."""
-        items: list[Node] = []
-        cells: list[Node] = []
-        node = head
-        while node != RDF.nil:
-            if node not in self.nested or node in cells or node in self.list_of:
-                return
-            properties = self.statements.get(node, {})
-            if set(properties) != {RDF.first, RDF.rest}:
-                return
-            if len(properties[RDF.first]) != 1 or len(properties[RDF.rest]) != 1:
-                return
-            cells.append(node)
-            items.append(properties[RDF.first][0])
-            node = properties[RDF.rest][0]
-        self.lists[head] = items
-        self.list_cells[head] = cells
-        for cell in cells:
-            self.list_of[cell] = head
-
-    def _children(self, node: Node) -> list[Node]:
-        if node in self.lists:
-            values = self.lists[node]
-        else:
-            values = [o for objs in self.statements.get(node, {}).values() for o in objs]
-        return [value for value in values if value in self.nested]
-
-    def _unnest(self, node: Node) -> list[Node]:
-        """Write `node` as a labelled top-level subject; a list it belongs to is dissolved."""
-        head = self.list_of.get(node)
-        if head is None:
-            self.nested.discard(node)
-            return [node]
-        cells = self.list_cells.pop(head)
-        del self.lists[head]
-        for cell in cells:
-            del self.list_of[cell]
-            self.nested.discard(cell)
-        return cells
-
-    def _limit_nesting(self) -> None:
-        """Bound the nesting depth, and label blank nodes no top-level statement reaches."""
-        seen: set[Node] = set()
-        queue: deque[tuple[Node, int]] = deque()
-
-        def mark(node: Node) -> None:
-            seen.add(node)
-            seen.update(self.list_cells.get(node, []))
-
-        def walk() -> None:
-            while queue:
-                node, depth = queue.popleft()
-                for child in self._children(node):
-                    if child in seen:
-                        continue
-                    mark(child)
-                    if depth + 1 > MAX_NESTING:
-                        queue.extend((root, 0) for root in self._unnest(child))
-                    else:
-                        queue.append((child, depth + 1))
-
-        for root in sorted((s for s in self.statements if s not in self.nested), key=_sort_key):
-            queue.append((root, 0))
-        walk()
-        for node in sorted(self.nested, key=_sort_key):
-            if node in self.nested and node not in seen:  # reachable only from itself: a cycle
-                for root in self._unnest(node):
-                    seen.add(root)
-                    queue.append((root, 0))
-                walk()
-
-    def term(self, node: Node) -> str:
-        if isinstance(node, URIRef):
-            return self.namer.iri(node)
-        if isinstance(node, BNode):
-            return _blank_label(node, self.blank_prefix)
-        if isinstance(node, Literal):
-            datatype = node.datatype
-            shape = _SHORT_FORMS.get(datatype) if datatype is not None else None
-            if shape is not None and not node.language and shape.fullmatch(str(node)):
-                return str(node)
-            return _literal(node, self.namer.iri)
-        raise ExportError(f"cannot export the term {node!r}")
-
-    def _object_key(self, node: Node) -> tuple[int, str, str, str]:
-        """Nested blank nodes sort by what they say (readable), then by their canonical label."""
-        if node in self.nested:
-            text = self._rendered.get(node)
-            if text is None:
-                text = self._rendered[node] = self._object(node, 0)
-            return (1, text, str(node), "")
-        return _sort_key(node)
-
-    def _object(self, node: Node, level: int) -> str:
-        if node in self.lists:
-            return "( " + " ".join(self._object(item, level) for item in self.lists[node]) + " )"
-        if node in self.nested:
-            if not self.statements.get(node):
-                return "[]"
-            return "[\n" + self._properties(node, level + 1) + "\n" + INDENT * level + "]"
-        return self.term(node)
-
-    def _properties(self, node: Node, level: int) -> str:
-        pad = INDENT * level
-        parts = []
-        for predicate in sorted(self.statements[node], key=_predicate_key):
-            verb = "a" if predicate == RDF.type else self.term(predicate)
-            objects = sorted(self.statements[node][predicate], key=self._object_key)
-            if len(objects) == 1:
-                parts.append(f"{pad}{verb} {self._object(objects[0], level)}")
-            else:
-                inner = INDENT * (level + 1)
-                rendered = f",\n{inner}".join(self._object(o, level + 1) for o in objects)
-                parts.append(f"{pad}{verb}\n{inner}{rendered}")
-        return " ;\n".join(parts)
-
-    def blocks(self) -> list[str]:
-        """One block per top-level subject, in a stable order."""
-        return [block for _, block in self.keyed_blocks()]
-
-    def keyed_blocks(self) -> list[tuple[Node, str]]:
-        """The blocks with the subject each one describes."""
-        roots = sorted((s for s in self.statements if s not in self.nested), key=_sort_key)
-        blocks: list[tuple[Node, str]] = []
-        for subject in roots:
-            body = self._properties(subject, 1)
-            if isinstance(subject, BNode) and not self.references[subject]:
-                blocks.append((subject, f"[\n{body}\n] .\n"))
-            else:
-                blocks.append((subject, f"{self.term(subject)}\n{body} .\n"))
-        return blocks
-
-
-def to_turtle(graph: Graph, namespaces: Mapping[str, str] | None = None) -> bytes:
-    """Byte-stable Turtle: the project's prefixes only, sorted statements, canonical blank nodes."""
-    namer = _Namer(prefixes() if namespaces is None else namespaces)
-    body = "\n".join(_TurtleBody(canonical_triples(graph), namer).blocks())
-    header = namer.header()
-    text = header + ("\n" if header and body else "") + body
-    return text.encode("utf-8")
-
-
-def _indented(text: str, margin: str) -> str:
-    """Every line of `text` but the empty ones indented (lines end at "\\n" only: a literal may
-    hold U+2028 or U+0085, which `str.splitlines` would also break at)."""
-    return "\n".join(margin + line if line else line for line in text.split("\n"))
-
-
-def _graph_label_prefix(name: URIRef, taken: set[str]) -> str:
-    """A blank-node label prefix per named graph: labels are scoped to the whole TriG file."""
-    base = re.sub(r"[^A-Za-z0-9]", "", str(name).rstrip("/").rsplit("/", 1)[-1]) or "g"
-    prefix, index = base, 1
-    while prefix in taken:
-        index += 1
-        prefix = f"{base}{index}"
-    taken.add(prefix)
-    return prefix + "-"
-
-
-def to_trig(graphs: Mapping[URIRef, Graph], namespaces: Mapping[str, str] | None = None) -> bytes:
-    """TriG with one named graph per entry, each written like the Turtle export."""
-    namer = _Namer(prefixes() if namespaces is None else namespaces)
-    taken: set[str] = set()
-    sections = []
-    for name in sorted(graphs, key=str):
-        body = _TurtleBody(canonical_triples(graphs[name]), namer, _graph_label_prefix(name, taken))
-        text = "\n".join(body.blocks())
-        sections.append(
-            f"{namer.iri(name)} {{\n{_indented(text, INDENT)}}}\n"
-            if text
-            else f"{namer.iri(name)} {{ }}\n"
-        )
-    header = namer.header()
-    text = header + ("\n" if header and sections else "") + "\n".join(sections)
-    return text.encode("utf-8")
 
 
 # ---------------------------------------------------------------- JSON-LD
@@ -910,7 +440,7 @@ def _rdflib_value(node: Node) -> _Value:
 
 def _subject_id(node: Node) -> str:
     if isinstance(node, URIRef):
-        return _json_terms().compact(_checked_iri(node))
+        return _json_terms().compact(checked_iri(node))
     if isinstance(node, BNode):
         return node.n3()
     raise ExportError(f"cannot export a triple whose subject is {node!r}")
@@ -926,9 +456,9 @@ def _jsonld_nodes(graph: Graph) -> list[dict[str, Any]]:
     """The graph's node objects (canonical blank nodes, sorted values), sorted by `id`."""
     by_subject: dict[Node, list[tuple[str, _Value]]] = {}
     for triple in canonical_triples(graph):
-        _check_triple(triple)
+        check_triple(triple)
         subject, predicate, obj = triple
-        if isinstance(obj, Literal) and _SURROGATE.search(str(obj)):
+        if isinstance(obj, Literal) and SURROGATE.search(str(obj)):
             raise ExportError(f"cannot write JSON-LD: the literal {str(obj)[:40]!r} is not Unicode")
         by_subject.setdefault(subject, []).append((str(predicate), _rdflib_value(obj)))
     nodes = [_node_object(_subject_id(s), pairs) for s, pairs in by_subject.items()]
@@ -997,7 +527,7 @@ class Frame:
 @cache
 def frames() -> dict[str, dict[str, Any]]:
     """The frames shipped with the package, by name."""
-    text = files("coopdec_kg").joinpath("frames.json").read_text(encoding="utf-8")
+    text = files("coopdec_kg.publish").joinpath("frames.json").read_text(encoding="utf-8")
     found: dict[str, dict[str, Any]] = json.loads(text)
     return found
 
@@ -1070,12 +600,12 @@ def _embedded(graph: Graph, node: Node, frame: Frame, seen: frozenset[Node]) -> 
 # about 1.5 s: graph.read_ntriples), and the writers below give, byte for byte, what the writers
 # above give for the same graph. The lines without blank nodes ("ground" lines: all of the atlas)
 # are sorted and written directly. The other triples (blank nodes, which need rdflib.compare's
-# canonical labels, and text that Oxigraph escapes where `_quoted` does not) go through the
+# canonical labels, and text that Oxigraph escapes where `quoted` does not) go through the
 # writers above, with every other triple of their subjects, and are merged in place.
 
 _NT_TYPE = b"<" + str(RDF.type).encode() + b">"
 # What ground lines never hold: blank nodes ("_:"), and the escapes Oxigraph writes where
-# `_quoted` writes the character itself (U+FFFE, U+FFFF; "\\U" for good measure). A false
+# `quoted` writes the character itself (U+FFFE, U+FFFF; "\\U" for good measure). A false
 # alarm (the same text inside an IRI or a literal) only sends a line to the reference writers.
 _BLANK = b"_:"
 _ESCAPES_NOT_QUOTED = (b"\\uFFF", b"\\U")
@@ -1083,7 +613,7 @@ _BATCH = 100_000  # lines joined at a time
 _AFTER_ANY_LINE = b"\xff"  # sorts after every UTF-8 byte: bounds the lines of one subject
 _SHORT_FORMS_NT = {
     str(datatype).encode(): re.compile(shape.pattern.encode())
-    for datatype, shape in _SHORT_FORMS.items()
+    for datatype, shape in SHORT_FORMS.items()
 }
 
 
@@ -1143,8 +673,8 @@ def _size(lines: _Lines) -> int:
 
 
 def _nt_line(triple: Triple) -> bytes:
-    _check_triple(triple)
-    return (" ".join(_nt_term(term) for term in triple) + " .").encode("utf-8")
+    check_triple(triple)
+    return (" ".join(nt_term(term) for term in triple) + " .").encode("utf-8")
 
 
 def _lines_of_graph(graph: Graph) -> _Lines:
@@ -1183,7 +713,7 @@ def _union(parts: Sequence[_Lines]) -> _Lines:
 
 def _nt_terms(graph: Graph) -> list[tuple[bytes, bytes, bytes]]:
     """The triples of a (small) graph as N-Triples terms, for counting beside ground lines."""
-    return [(_nt_term(s).encode(), _nt_term(p).encode(), _nt_term(o).encode()) for s, p, o in graph]
+    return [(nt_term(s).encode(), nt_term(p).encode(), nt_term(o).encode()) for s, p, o in graph]
 
 
 def _subject_end(ground: list[bytes], start: int) -> int:
@@ -1243,7 +773,7 @@ def _lines_to_ntriples(lines: _Lines) -> Iterator[bytes]:
 
 
 def _literal_key(literal: bytes) -> bytes:
-    """`_sort_key` of an N-Triples literal, as bytes that sort the same way: the lexical form,
+    """`sort_key` of an N-Triples literal, as bytes that sort the same way: the lexical form,
     its datatype and its language, each ended by two NULs (a NUL of the text becomes NUL SOH)."""
     close = literal.rindex(b'"')
     lexical = literal[1:close]
@@ -1257,8 +787,8 @@ def _literal_key(literal: bytes) -> bytes:
 
 
 def _turtle_key(line: bytes) -> bytes:
-    """The order `_TurtleBody` writes a ground triple in: subject, then rdf:type first and the
-    other predicates by IRI, then IRIs before literals (`_predicate_key`, `_sort_key`)."""
+    """The order `TurtleBody` writes a ground triple in: subject, then rdf:type first and the
+    other predicates by IRI, then IRIs before literals (`predicate_key`, `sort_key`)."""
     subject, predicate, rest = line.split(b" ", 2)
     obj = rest[:-2]
     verb = b"" if predicate == _NT_TYPE else predicate[1:-1]
@@ -1268,10 +798,10 @@ def _turtle_key(line: bytes) -> bytes:
 
 
 def _ground_blocks(
-    ordered: Iterable[bytes], namer: _Namer, margin: str
+    ordered: Iterable[bytes], namer: Namer, margin: str
 ) -> Iterator[tuple[bytes, bytes]]:
     """(subject IRI, block) for each subject of lines in `_turtle_key` order, written as
-    `_TurtleBody` writes a subject without blank nodes, each line after `margin`."""
+    `TurtleBody` writes a subject without blank nodes, each line after `margin`."""
     iris: dict[bytes, bytes] = {}
 
     def iri(term: bytes) -> bytes:
@@ -1325,13 +855,13 @@ def _ground_blocks(
 
 
 def _lines_to_blocks(
-    lines: _Lines, namer: _Namer, blank_prefix: str = "", margin: str = ""
+    lines: _Lines, namer: Namer, blank_prefix: str = "", margin: str = ""
 ) -> list[bytes]:
-    """The blocks `_TurtleBody(...).blocks()` gives for the same graph, each line after `margin`."""
+    """The blocks `TurtleBody(...).blocks()` gives for the same graph, each line after `margin`."""
     ground, reference = _split_for_reference(lines)
-    keyed = _TurtleBody(canonical_triples(reference), namer, blank_prefix).keyed_blocks()
+    keyed = TurtleBody(canonical_triples(reference), namer, blank_prefix).keyed_blocks()
     named = [
-        (str(root).encode("utf-8"), _indented(block, margin).encode("utf-8"))
+        (str(root).encode("utf-8"), indented(block, margin).encode("utf-8"))
         for root, block in keyed
         if isinstance(root, URIRef)
     ]
@@ -1344,7 +874,7 @@ def _lines_to_blocks(
         blocks.append(block)
     blocks.extend(block for _, block in named[waiting:])
     blocks.extend(
-        _indented(block, margin).encode("utf-8")
+        indented(block, margin).encode("utf-8")
         for root, block in keyed
         if not isinstance(root, URIRef)
     )
@@ -1353,7 +883,7 @@ def _lines_to_blocks(
 
 def _lines_to_turtle(lines: _Lines, namespaces: Mapping[str, str] | None = None) -> bytes:
     """What `to_turtle` writes for the same graph."""
-    namer = _Namer(prefixes() if namespaces is None else namespaces)
+    namer = Namer(prefixes() if namespaces is None else namespaces)
     body = b"\n".join(_lines_to_blocks(lines, namer))
     header = namer.header().encode("utf-8")
     return header + (b"\n" if header and body else b"") + body
@@ -1363,11 +893,11 @@ def _lines_to_trig(
     graphs: Mapping[URIRef, _Lines], namespaces: Mapping[str, str] | None = None
 ) -> bytes:
     """What `to_trig` writes for the same named graphs."""
-    namer = _Namer(prefixes() if namespaces is None else namespaces)
+    namer = Namer(prefixes() if namespaces is None else namespaces)
     taken: set[str] = set()
     sections = []
     for name in sorted(graphs, key=str):
-        prefix = _graph_label_prefix(name, taken)
+        prefix = graph_label_prefix(name, taken)
         body = b"\n".join(_lines_to_blocks(graphs[name], namer, prefix, INDENT))
         label = namer.iri(name).encode("utf-8")
         sections.append(label + (b" {\n" + body + b"}\n" if body else b" { }\n"))

@@ -6,16 +6,20 @@ directory when it holds the three folders, then the content shipped inside the p
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from coopdec_kg.content.journal import committed_files
 from coopdec_kg.errors import ContentError
-from coopdec_kg.journal import committed_files
 
 CONTENT_FOLDERS = ("ontology", "data", "queries")
 ROOT_VARIABLE = "COOPDEC_KG_ROOT"
+STORE_VARIABLE = "COOPDEC_KG_STORE"
+# where a wheel ships ontology/, data/ and queries/ inside the package (pyproject.toml)
+SHIPPED_FOLDER = "shipped"
 
 
 def user_cache() -> Path:
@@ -30,7 +34,7 @@ def _holds_content(folder: Path) -> bool:
 def shipped_content() -> Path | None:
     """The content inside the installed wheel, or the source checkout of an editable install."""
     package = Path(str(files("coopdec_kg")))
-    for candidate in (package / "content", package.parent.parent):
+    for candidate in (package / SHIPPED_FOLDER, package.parent.parent):
         if _holds_content(candidate):
             return candidate
     return None
@@ -78,6 +82,18 @@ class Project:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def store_location(self) -> Path:
+        """Where the persistent store of this content lives: `COOPDEC_KG_STORE`, else
+        `.coopdec-store/` in a writable content folder, else a cache."""
+        from_env = os.environ.get(STORE_VARIABLE)
+        if from_env:
+            return Path(from_env).expanduser().resolve()
+        if os.access(self.root, os.W_OK):
+            return self.root / ".coopdec-store"
+        root_key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+        return user_cache() / root_key
 
     @property
     def ontology_file(self) -> Path:

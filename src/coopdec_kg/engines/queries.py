@@ -28,17 +28,17 @@ import yaml
 from rdflib import Literal, URIRef, Variable
 from rdflib.term import Identifier
 
+from coopdec_kg.content.namespaces import expand_curie, prefixes
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines.query_outline import Outline, recall, remember
+from coopdec_kg.engines.results import QueryResult, Row
 from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
-from coopdec_kg.namespaces import expand_curie, prefixes
-from coopdec_kg.project import Project
-from coopdec_kg.query_outline import Outline, recall, remember
-from coopdec_kg.results import QueryResult, Row
 
 if TYPE_CHECKING:
     import pyoxigraph
     from rdflib import Graph
 
-    from coopdec_kg.ordering import LocalOrder
+    from coopdec_kg.engines.ordering import LocalOrder
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -557,7 +557,7 @@ def run_on_store(
     The rows are ordered in Python when the query allows it (see ordering.py: Oxigraph's sort
     is the slowest part of large answers).
     """
-    from coopdec_kg.store import select
+    from coopdec_kg.engines.store import select
 
     text, local = store_text(query, values)
     with _cycle_collector_paused():
@@ -585,8 +585,8 @@ def store_text(
 ) -> tuple[str, LocalOrder | None]:
     """The text the store runs for a named query, and the order to give its rows afterwards
     (None when the store orders them itself)."""
-    from coopdec_kg.ordering import plan
-    from coopdec_kg.remote import with_values
+    from coopdec_kg.engines.ordering import plan
+    from coopdec_kg.engines.remote import with_values
 
     text = with_values(query.text, bind(query, values or {}))
     local = plan(text)
@@ -601,8 +601,8 @@ def run_remote(
     max_bytes: int | None = None,
 ) -> QueryResult:
     """Run a named query, unchanged, on a remote SPARQL 1.1 endpoint (within `timeout` seconds
-    in all, an answer of at most `max_bytes`: see coopdec_kg.remote)."""
-    from coopdec_kg.remote import select
+    in all, an answer of at most `max_bytes`: see coopdec_kg.engines.remote)."""
+    from coopdec_kg.engines.remote import select
 
     columns, rows = select(endpoint, query.text, bind(query, values or {}), timeout, max_bytes)
     return QueryResult(tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows))

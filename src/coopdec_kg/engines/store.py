@@ -41,6 +41,9 @@ from typing import TYPE_CHECKING, TypeVar
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
+from coopdec_kg.content.files import sync_folder
+from coopdec_kg.content.locks import content_lock, read_lock, release_read_lock, try_remove_lock
+from coopdec_kg.content.project import STORE_VARIABLE, Project
 from coopdec_kg.errors import (
     ContentError,
     CoopdecError,
@@ -48,9 +51,6 @@ from coopdec_kg.errors import (
     StoreCorrupted,
     StoreError,
 )
-from coopdec_kg.journal import sync_folder
-from coopdec_kg.locks import content_lock, read_lock, release_read_lock, try_remove_lock
-from coopdec_kg.project import Project, user_cache
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STORE_VARIABLE = "COOPDEC_KG_STORE"
 POINTER = "current.json"
 FOLDER_PREFIX = "store-"
 # What a build may remove from the store's folder: other builds' folders (and those of earlier
@@ -80,19 +79,8 @@ class StoreInfo:
     rebuilt: bool
 
 
-def default_location(project: Project) -> Path:
-    """`COOPDEC_KG_STORE`, else `.coopdec-store/` in a writable content folder, else a cache."""
-    from_env = os.environ.get(STORE_VARIABLE)
-    if from_env:
-        return Path(from_env).expanduser().resolve()
-    if os.access(project.root, os.W_OK):
-        return project.root / ".coopdec-store"
-    root_key = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
-    return user_cache() / root_key
-
-
 def _usable_location(project: Project, location: Path | None) -> Path:
-    location = location or default_location(project)
+    location = location or project.store_location
     if location.exists() and not location.is_dir():
         raise StoreError(
             f"{location} is not a folder: remove it, or set {STORE_VARIABLE} to a folder for the "
@@ -189,7 +177,7 @@ def recorded_extra(location: Path) -> tuple[Path, ...]:
 def extra_files(project: Project, location: Path | None = None) -> tuple[Path, ...]:
     """The extra files the current store was built with (`build --extra`, folders read again),
     so that every command sees what queries see; files gone since are left out."""
-    location = location or default_location(project)
+    location = location or project.store_location
     return tuple(rdf_files([p for p in recorded_extra(location) if p.exists()]))
 
 

@@ -25,9 +25,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from coopdec_kg.content.namespaces import CDR, prefixes
+from coopdec_kg.content.project import Project
 from coopdec_kg.errors import InputError, RdfSyntaxError
-from coopdec_kg.namespaces import CDR, prefixes
-from coopdec_kg.project import Project
 
 
 def new_graph() -> Graph:
@@ -48,9 +48,9 @@ def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
     return graph
 
 
-def parse_package_turtle(name: str) -> Graph:
-    """Parse a Turtle template shipped inside the package (e.g. the dataset metadata)."""
-    resource = files("coopdec_kg").joinpath(name)
+def parse_package_turtle(package: str, name: str) -> Graph:
+    """Parse a Turtle template shipped inside a package (e.g. the dataset metadata)."""
+    resource = files(package).joinpath(name)
     graph = new_graph()
     try:
         graph.parse(data=resource.read_text(encoding="utf-8"), format="turtle")

@@ -1,0 +1,152 @@
+"""The `coopdec-kg` command line: a thin layer over the library, and the only one that prints
+or exits.
+
+Data goes to stdout, messages for people to stderr, with their control characters escaped
+(coopdec_kg.terminal). Exit codes, a contract: 0 success; 1 only when the data breaks the law or
+crosses the submission boundary (validate, add) or is inconsistent (reason); 2 a user or input
+error (unknown query, bad parameter, unreadable or unusable input, failing endpoint, missing
+content); 3 an unexpected internal error, in one line (`--debug` shows the traceback); 130
+interrupted (Ctrl-C). This module holds the application and its top-level options; each group
+of commands has its module, whose commands it adds at the top level (`coopdec-kg query`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from contextlib import suppress
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from coopdec_kg import __version__
+from coopdec_kg.cli import law_commands, publish_commands, query_commands, scale_commands
+from coopdec_kg.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    err,
+    state,
+)
+from coopdec_kg.content.project import ROOT_VARIABLE
+
+
+class _Commands(TyperGroup):
+    """The command group, which turns an unexpected error into exit code 3 and one line.
+
+    Exit code 1 means "the data breaks the law": a bug must never look like it. Typer's own
+    exits (usage errors: 2) pass through; a reader that stops reading our output (`| head`)
+    ends the command quietly, with the code of a process stopped by SIGPIPE.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except KeyboardInterrupt:
+            err("Interrupted.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except Exception as error:
+            if state.debug:
+                err("".join(traceback.format_exception(error)).rstrip())
+            detail = " ".join(str(error).split())[:300]
+            err(
+                f"Internal error (a bug: please report it): {type(error).__name__}"
+                f"{': ' + detail if detail else ''}"
+                f"{'' if state.debug else ' — run with --debug for the traceback'}"
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
+def _silence_stdout() -> None:
+    """Send what is left of stdout nowhere: its reader is gone, and flushing at exit would
+    fail again."""
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+app = typer.Typer(
+    name="coopdec-kg",
+    cls=_Commands,
+    help="Query, validate and publish the knowledge graph of French decentralised cooperation "
+    "led by intercommunal groupings (2006 survey of the communautés d'agglomération).",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(query_commands.commands)
+app.add_typer(law_commands.commands)
+app.add_typer(publish_commands.commands)
+app.add_typer(scale_commands.commands)
+
+
+class _NotesOnStderr(logging.Handler):
+    """The library's notes on long work (logged at INFO) as lines on stderr, where people see
+    them before the wait (a store rebuilt at national scale takes seconds)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err(record.getMessage())
+
+
+def _show_library_notes() -> None:
+    notes = logging.getLogger("coopdec_kg")
+    if not any(isinstance(handler, _NotesOnStderr) for handler in notes.handlers):
+        notes.addHandler(_NotesOnStderr())
+        notes.setLevel(logging.INFO)
+        notes.propagate = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"coopdec-kg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            envvar=ROOT_VARIABLE,
+            help="Folder holding ontology/, data/ and queries/ (default: the current directory "
+            "when it holds them, else the content shipped with the package).",
+            file_okay=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="On an unexpected internal error (exit code 3), show the traceback too.",
+        ),
+    ] = False,
+) -> None:
+    """Query, validate and publish the coopdec-kg knowledge graph.
+
+    Exit codes: 0 success; 1 the data breaks the law or crosses the submission boundary
+    (validate, add) or is inconsistent (reason); 2 a user or input error; 3 an unexpected
+    internal error (--debug shows its traceback).
+    """
+    state.root = root
+    state.debug = debug
+    _show_library_notes()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
