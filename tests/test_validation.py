@@ -356,7 +356,9 @@ def root(project: Project) -> Path:
 
 
 def test_cli_exit_0_when_conforming_with_warnings(runner: CliRunner, root: Path) -> None:
-    code, out, _ = run(runner, root, "validate", str(FIXTURES / "rule3-warn-unmapped-domain.ttl"))
+    code, out, _ = run(
+        runner, root, "validate", "--lang", "fr", str(FIXTURES / "rule3-warn-unmapped-domain.ttl")
+    )
     assert code == 0
     assert "AVERTISSEMENT" in out and "n'empêchent pas l'ajout" in out
 

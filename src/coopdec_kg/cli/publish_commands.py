@@ -10,6 +10,7 @@ import typer
 from coopdec_kg.cli.common import (
     EXIT_REJECTED,
     INCLUDE_EXTRA_OPTION,
+    CommandGroup,
     err,
     extra_to_dump,
     file_or_stdout,
@@ -18,7 +19,7 @@ from coopdec_kg.cli.common import (
     user_errors,
 )
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 
 @commands.command("export", short_help="Dump the graph with its DCAT-AP/VoID metadata.")

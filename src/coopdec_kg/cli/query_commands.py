@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from coopdec_kg.cli.common import (
+    CommandGroup,
     Engine,
     err,
     file_or_stdout,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 Outcome = TypeVar("Outcome")
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 
 # A table longer than this is for a file, not a terminal (Rich takes 48 s to lay out the
@@ -92,7 +93,9 @@ def _complete_query_name(ctx: typer.Context, incomplete: str) -> list[str]:
 def queries_command(
     output_format: Annotated[
         ListFormat,
-        typer.Option("--format", "-f", help="table (readable) or json (for programs)."),
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="table (readable) or json (for programs)."
+        ),
     ] = ListFormat.table,
 ) -> None:
     """List the named queries with their summary (fr and en) and parameters."""
@@ -127,6 +130,7 @@ def query_command(
     name: Annotated[
         str,
         typer.Argument(
+            metavar="NAME",
             help="The query's name (`coopdec-kg queries` lists them).",
             autocompletion=_complete_query_name,
             show_default=False,
@@ -148,6 +152,7 @@ def query_command(
         typer.Option(
             "--format",
             "-f",
+            case_sensitive=False,
             help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats).",
         ),
     ] = ResultFormat.table,
@@ -155,6 +160,7 @@ def query_command(
         Engine,
         typer.Option(
             "--engine",
+            case_sensitive=False,
             help="store: the persistent pyoxigraph store (built or rebuilt automatically when "
             "the content changes); rdflib: parse the files and use rdflib, the reference engine.",
         ),
@@ -264,7 +270,9 @@ def _rows_shown(shown: int, offset: int, total: int, capped: bool) -> str:
 def report_command(
     output_format: Annotated[
         ReportFormat,
-        typer.Option("--format", "-f", help="markdown, or html for a complete page."),
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="markdown, or html for a complete page."
+        ),
     ] = ReportFormat.markdown,
     output: Annotated[
         Path | None,
@@ -280,6 +288,7 @@ def report_command(
         Engine,
         typer.Option(
             "--engine",
+            case_sensitive=False,
             help="store: the persistent store, as `query` reads it; rdflib: the reference "
             "engine on the parsed files. Both give the same answers.",
         ),

@@ -9,6 +9,7 @@ import typer
 
 from coopdec_kg.cli.common import (
     INCLUDE_EXTRA_OPTION,
+    CommandGroup,
     err,
     extra_to_dump,
     note_extra_files,
@@ -16,7 +17,7 @@ from coopdec_kg.cli.common import (
     user_errors,
 )
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 
 @commands.command("synth")
@@ -26,6 +27,7 @@ def synth_command(
         typer.Option(
             "--output",
             "-o",
+            metavar="DIR",
             help="Folder to write the atlas (atlas-001.ttl, atlas-002.ttl … of about 400 000 "
             "triples each, so build loads them on several cores) and violations.json into; "
             "created if its parent exists.",
@@ -33,12 +35,18 @@ def synth_command(
     ],
     scale: Annotated[
         float,
-        typer.Option(help="1.0 ≈ 35 000 communes, 1 300 groupings, 15 000 links, 1.5 M triples."),
+        typer.Option(
+            metavar="X", help="1.0 ≈ 35 000 communes, 1 300 groupings, 15 000 links, 1.5 M triples."
+        ),
     ] = 1.0,
-    seed: Annotated[int, typer.Option(help="Same seed, same atlas (byte for byte).")] = 1,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Same seed, same atlas (byte for byte).")
+    ] = 1,
     violations: Annotated[
         int,
-        typer.Option(min=0, help="How many breaches of known rules to plant (for benchmarks)."),
+        typer.Option(
+            min=0, metavar="K", help="How many breaches of known rules to plant (for benchmarks)."
+        ),
     ] = 0,
 ) -> None:
     """Generate a synthetic national atlas (its own namespace; it never enters data/)."""
@@ -65,6 +73,7 @@ def build_command(
         typer.Option(
             "--extra",
             "-e",
+            metavar="FILE|DIR",
             help="Another trusted RDF file to load with the content (.ttl, .nt, .nq, .trig), or "
             "a folder of them (e.g. the one synth wrote). Repeat for several; later commands "
             "keep them, and read a folder again when its files change.",
