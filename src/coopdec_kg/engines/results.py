@@ -205,3 +205,8 @@ def render(result: QueryResult, output_format: str) -> str:
     if output_format not in writers:
         raise ValueError(f"unknown result format {output_format!r}")
     return writers[output_format](result)
+
+
+def boolean_json(answer: bool) -> str:
+    """An ASK query's answer in the W3C SPARQL 1.1 Query Results JSON format."""
+    return json.dumps({"head": {}, "boolean": answer}) + "\n"
