@@ -259,7 +259,8 @@ def number(lexical: str, lang: str) -> str:
         return lexical
     thousands, point = SEPARATORS[lang]
     sign = "-" if value < 0 else ""
-    digits = f"{abs(value).normalize():f}"
+    digits = f"{value.copy_abs():f}"  # exact: abs() and normalize() round to 28 digits
     whole, _, fraction = digits.partition(".")
+    fraction = fraction.rstrip("0")
     grouped = f"{int(whole):,}".replace(",", thousands)
     return f"{sign}{grouped}{point + fraction if fraction else ''}"
