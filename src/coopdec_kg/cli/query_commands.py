@@ -301,7 +301,9 @@ def query_command(
         page_size = TABLE_ROWS if table and limit is None else limit
 
         def ask(engine: QueryEngine) -> tuple[QueryResult, Layout | None]:
-            result = engine.named(named, values)
+            from coopdec_kg.engines.search import answer
+
+            result = answer(engine, named, values, reader)
             shown = result.page(offset, page_size)
             if not table:
                 return shown, None
