@@ -260,10 +260,33 @@ def test_a_submission_may_not_rewrite_the_law(project: Project, tmp_path: Path) 
     }
 
 
-def test_existing_warnings_do_not_drown_the_submission(project: Project) -> None:
-    report = validate_files(project, [FIXTURES / "rule3-ok-mandatory-competence.ttl"])
+@pytest.mark.parametrize("targeted", [False, True])
+def test_existing_warnings_do_not_drown_the_submission(project: Project, targeted: bool) -> None:
+    """The submission mentions Cergy-Pontoise, whose statutory competence was already flagged
+    (report l. 731-734): that warning is counted apart, the same on both engines."""
+    path = FIXTURES / "rule3-ok-mandatory-competence.ttl"
+    report = validate_files(project, [path], targeted=targeted)
     assert not report.findings
-    assert report.hidden >= 1  # e.g. Cergy-Pontoise's statutory competence (report l. 731-734)
+    assert report.hidden == 1
+    text = report.to_text("en")
+    assert (
+        text.splitlines()[0]
+        == "Summary: 0 violation, 0 warning, 0 info due to the submission; 1 older."
+    )
+    assert "coopdec-kg validate --all shows" in text
+
+
+def test_severity_shows_the_graver_results_and_says_how_many_are_left_out(
+    project: Project,
+) -> None:
+    report = validate_files(project, [FIXTURES / "rule8-warn-new-competence.ttl"])
+    assert report.counts()["Warning"] >= 1 and report.conforms
+    assert report.shown("violation") == []
+    assert report.shown("warning") == report.shown("info") == report.findings
+    text = report.to_text("en", "violation")
+    assert f"Note: {len(report.findings)} result(s) less severe than “violation”" in text
+    assert "WARNING" not in text
+    assert json.loads(report.to_json("en", "violation"))["results"] == []
 
 
 def test_new_nodes_are_held_to_the_full_law_even_when_they_cite_the_report(
@@ -315,8 +338,9 @@ def test_text_report_groups_by_focus_with_labels_counts_and_one_language(
     assert "« Adduction d'eau »" in french
     assert "Principe de spécialité" in french and "Speciality principle" not in french
     assert "Speciality principle" in english and "Principe de spécialité" not in english
-    assert "Bilan : 2 violations, 0 avertissement, 0 information." in french
-    assert "Summary: 2 violations, 0 warning, 0 info." in english
+    # the summary first: what the submission caused, and what was there before it
+    assert french.startswith("Bilan : 2 violations, 0 avertissement, 0 information dus à la")
+    assert english.startswith("Summary: 2 violations, 0 warning, 0 info due to the submission;")
     assert "legal-rule:oudin-1-pourcent" in french and "legal-text:loi-2005-95" in french
     # one heading for the focus node, both results under it
     assert french.count("« Adduction d'eau »") == 1
@@ -361,6 +385,14 @@ def test_cli_exit_0_when_conforming_with_warnings(runner: CliRunner, root: Path)
     )
     assert code == 0
     assert "AVERTISSEMENT" in out and "n'empêchent pas l'ajout" in out
+
+
+def test_cli_severity_filters_the_results_not_the_verdict(runner: CliRunner, root: Path) -> None:
+    fixture = str(FIXTURES / "rule3-warn-unmapped-domain.ttl")
+    code, out, _ = run(runner, root, "validate", "--lang", "fr", "--severity", "Violation", fixture)
+    assert code == 0
+    assert out.startswith("Bilan : 0 violation, 1 avertissement")
+    assert "AVERTISSEMENT" not in out and "moins graves que « violation »" in out
 
 
 def test_cli_exit_1_on_violations(runner: CliRunner, root: Path) -> None:

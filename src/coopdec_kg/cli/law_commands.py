@@ -33,6 +33,12 @@ class ValidationFormat(StrEnum):
     turtle = "turtle"
 
 
+class Severity(StrEnum):
+    violation = "violation"
+    warning = "warning"
+    info = "info"
+
+
 class InputFormat(StrEnum):
     turtle = "turtle"
     nt = "nt"
@@ -87,6 +93,15 @@ def validate_command(
             "Both give the same results.",
         ),
     ] = Engine.store,
+    severity: Annotated[
+        Severity,
+        typer.Option(
+            "--severity",
+            "-s",
+            case_sensitive=False,
+            help="Show only results of this severity or graver (the summary counts them all).",
+        ),
+    ] = Severity.info,
     everything: Annotated[
         bool,
         typer.Option(
@@ -126,11 +141,11 @@ def validate_command(
             )
     reader = language(lang)
     if output_format is ValidationFormat.json:
-        typer.echo(report.to_json(reader), nl=False)
+        typer.echo(report.to_json(reader, severity.value), nl=False)
     elif output_format is ValidationFormat.turtle:
-        typer.echo(report.to_turtle(), nl=False)
+        typer.echo(report.to_turtle(severity.value), nl=False)
     else:
-        typer.echo(printable(report.to_text(reader), keep="\n"), nl=False)
+        typer.echo(printable(report.to_text(reader, severity.value), keep="\n"), nl=False)
     raise typer.Exit(EXIT_OK if report.conforms else EXIT_REJECTED)
 
 
