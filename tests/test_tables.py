@@ -11,13 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
+from typer.testing import CliRunner
 
+from conftest import REPO
+from coopdec_kg.cli import app
 from coopdec_kg.content.namespaces import prefixes
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.engine import OnGraph
 from coopdec_kg.engines.queries import ColumnHeader, load_queries
 from coopdec_kg.engines.results import QueryResult
-from coopdec_kg.publish.tables import lay_out, number
+from coopdec_kg.publish.tables import lay_out, lay_out_pivot, number
 
 AUTHORITY = "https://w3id.org/coopdec-kg/id/authority/"
 PARAMETERS = {
@@ -130,3 +133,36 @@ def test_numbers_read_back_to_their_value(value: Decimal, lang: str) -> None:
 
 def test_a_form_that_is_not_a_number_is_kept() -> None:
     assert number("INF", "fr") == "INF" and number("n/a", "en") == "n/a"
+
+
+def test_links_by_area_pivots_to_the_reports_table_with_its_totals(
+    graph: Graph, project: Project, report_lines: list[str]
+) -> None:
+    """Areas × levels, as the report prints « Aires d'intervention » (its `Total :` lines)."""
+    from test_queries_golden import TOTAL_LINES
+
+    engine = OnGraph(graph)
+    query = next(q for q in load_queries(project) if q.name == "links-by-area")
+    assert query.pivot is not None
+    layout = lay_out_pivot(engine.named(query, {}), query.headers, query.pivot, "en", engine.select)
+    titles = [column.title for column in layout.columns]
+    assert titles[0] == "World area" and titles[-2:] == ["Total", "Rank printed"]
+    assert len(titles) == 1 + 4 + 2  # four levels
+    printed = sorted(int(report_lines[line - 1].split()[-1]) for line in TOTAL_LINES.values())
+    *areas, total = layout.rows
+    assert len(areas) == len(TOTAL_LINES)
+    assert sorted(int(row[-2]) for row in areas) == printed
+    assert total[0] == "Total" and int(total[-2]) == sum(printed)
+    for position in range(1, 5):  # each level's total is the sum of its column
+        assert int(total[position]) == sum(int(row[position]) for row in areas)
+
+
+def test_pivot_is_refused_where_it_cannot_apply(runner: CliRunner) -> None:
+    root = ["--root", str(REPO)]
+    for args, message in [
+        (["query", "engagement-levels", "--pivot"], "declares no other shape"),
+        (["query", "links-by-area", "--pivot", "-f", "csv"], "lays out a table"),
+    ]:
+        result = runner.invoke(app, [*root, *args])
+        assert result.exit_code == 2, args
+        assert message in result.stderr

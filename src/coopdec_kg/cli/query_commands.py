@@ -278,6 +278,14 @@ def query_command(
     offset: Annotated[int, _OFFSET_OPTION] = 0,
     lang: Annotated[Language | None, _LANG_OPTION] = None,
     iris: Annotated[bool, _IRIS_OPTION] = False,
+    pivot: Annotated[
+        bool,
+        typer.Option(
+            "--pivot",
+            help="In a table, the answer in the other shape its query declares (#+ pivot), "
+            "with totals: links-by-area as the report prints it, areas × levels.",
+        ),
+    ] = False,
 ) -> None:
     """Run a named query on the embedded graph (or a remote endpoint) and print its answer.
 
@@ -298,6 +306,12 @@ def query_command(
         values = parse_assignments(parameters or [])
         bind(named, values)  # refuse bad values before loading anything
         table = output_format is ResultFormat.table
+        if pivot and (named.pivot is None or not table):
+            raise QueryError(
+                f"--pivot: query {named.name!r} declares no other shape (#+ pivot)"
+                if named.pivot is None
+                else "--pivot lays out a table: use it without --format"
+            )
         page_size = TABLE_ROWS if table and limit is None else limit
 
         def ask(engine: QueryEngine) -> tuple[QueryResult, Layout | None]:
@@ -307,7 +321,14 @@ def query_command(
             shown = result.page(offset, page_size)
             if not table:
                 return shown, None
-            from coopdec_kg.publish.tables import lay_out
+            from coopdec_kg.publish.tables import lay_out, lay_out_pivot
+
+            if pivot and named.pivot is not None:
+                title = named.title(reader)
+                shape = named.pivot
+                return result, lay_out_pivot(
+                    result, named.headers, shape, reader, engine.select, title
+                )
 
             layout = lay_out(
                 shown, named.headers, reader, engine.select, iris, title=named.title(reader)
@@ -321,6 +342,9 @@ def query_command(
         typer.echo(render(result, output_format.value), nl=False)
         return
     _print_layout(layout)
+    if pivot:  # the whole answer, in its other shape
+        err(_rows_shown(len(layout.rows), 0, len(layout.rows), False, reader))
+        return
     capped = limit is None and len(result) - offset > TABLE_ROWS
     err(_rows_shown(len(layout.rows), offset, len(result), capped, reader))
 

@@ -55,6 +55,7 @@ KNOWN_KEYS = frozenset(
         "tags",
         "params",
         "columns",
+        "pivot",
         "defaults",
         "enumerate",
         "method",
@@ -64,6 +65,7 @@ KNOWN_KEYS = frozenset(
 LANGUAGES = ("fr", "en")
 # What a column's entry under `#+ columns` may say besides its title in each language.
 COLUMN_KEYS = frozenset({*LANGUAGES, "of", "via", "code", "plain", "values"})
+PIVOT_KEYS = frozenset({"rows", "columns", "value", "keep"})
 
 # grlc's BASIL-style variable names: ?_name, ?__name, ?_name_type, ?_name_prefix_datatype.
 PARAMETER_VARIABLE = re.compile(
@@ -147,6 +149,18 @@ class ColumnHeader:
 
 
 @dataclass(frozen=True)
+class Pivot:
+    """The answer's other shape, for people (`#+ pivot`, `query --pivot`): one row per value of
+    `rows`, one column per value of `columns`, `value` in the cells, the columns in `keep`
+    (one value per row) after them."""
+
+    rows: str
+    columns: str
+    value: str
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class NamedQuery:
     """One query file: its metadata, parameters, result columns and SPARQL text."""
 
@@ -161,6 +175,7 @@ class NamedQuery:
     columns: tuple[str, ...]
     text: str
     headers: Mapping[str, ColumnHeader] = field(default_factory=dict)
+    pivot: Pivot | None = None
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -222,6 +237,7 @@ def load_query(path: Path) -> NamedQuery:
         columns=outline.columns,
         text=text,
         headers=headers,
+        pivot=_pivot(header.get("pivot"), outline.columns, path),
     )
 
 
@@ -334,6 +350,21 @@ def _column_headers(
     if strangers:
         raise BadQueryHeader(f"{path}: #+ columns names {', '.join(strangers)}, not a column")
     return {name: _column_header(name, declared[name], columns, path) for name in columns}
+
+
+def _pivot(declared: object, columns: Sequence[str], path: Path | str) -> Pivot | None:
+    """The `#+ pivot` header, checked against the query's columns."""
+    if declared is None:
+        return None
+    where = f"{path}: #+ pivot"
+    if not isinstance(declared, dict) or set(declared) - PIVOT_KEYS:
+        raise BadQueryHeader(f"{where} must give rows, columns, value (and keep) columns")
+    keep = declared.get("keep", [])
+    named = [declared.get(key) for key in ("rows", "columns", "value")]
+    if not isinstance(keep, list) or not all(n in columns for n in [*named, *keep]):
+        raise BadQueryHeader(f"{where}: rows, columns, value and keep must name query columns")
+    rows, pivoted, value = (str(name) for name in named)
+    return Pivot(rows, pivoted, value, tuple(str(name) for name in keep))
 
 
 def _column_header(

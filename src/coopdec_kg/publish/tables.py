@@ -23,7 +23,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS, XSD
 from rdflib.term import Identifier
 
-from coopdec_kg.engines.queries import ColumnHeader
+from coopdec_kg.engines.queries import ColumnHeader, Pivot
 from coopdec_kg.engines.results import NUMERIC_TYPES, QueryResult, shorten
 
 # The properties that name a resource, in order of preference.
@@ -33,6 +33,7 @@ BOOLEANS = {"fr": ("non", "oui"), "en": ("no", "yes")}
 # Thousands and decimal separators (French: a no-break space, so a number never wraps).
 SEPARATORS = {"fr": ("\u00a0", ","), "en": (",", ".")}
 CHUNK = 500  # resources per lookup query
+TOTAL = {"fr": "Total", "en": "Total"}
 
 # Runs a SELECT query on the engine that gave the answer (coopdec_kg.engines.engine).
 Select = Callable[[str], QueryResult]
@@ -126,6 +127,71 @@ def lay_out(
         for name in shown
     )
     return Layout(title, columns, tuple(rows))
+
+
+def lay_out_pivot(
+    result: QueryResult,
+    headers: Mapping[str, ColumnHeader],
+    pivot: Pivot,
+    lang: str,
+    select: Select,
+    title: str | None = None,
+) -> Layout:
+    """The answer in its other shape (a query's `#+ pivot`): one row per value of `pivot.rows`,
+    one column per value of `pivot.columns` (both in the answer's order, each by its name),
+    `pivot.value` in the cells, a total per row and per column, then the `keep` columns. A cell
+    the answer has no row for is blank; a total counts the numbers only."""
+    flat = lay_out(result, headers, lang, select)
+    shown = _shown_columns(result.variables, headers, iris=False)
+    index = {name: position for position, name in enumerate(result.variables)}
+
+    def text_of(name: str) -> int:
+        """Where the column `name` (or the name column standing for it) is in `flat`."""
+        if name in shown:
+            return shown.index(name)
+        return next(i for i, n in enumerate(shown) if (h := headers.get(n)) and h.of == name)
+
+    row_keys: dict[Identifier | None, str] = {}
+    column_keys: dict[Identifier | None, str] = {}
+    cells: dict[tuple[Identifier | None, Identifier | None], tuple[str, Decimal | None]] = {}
+    kept: dict[Identifier | None, tuple[str, ...]] = {}
+    for raw, texts in zip(result.rows, flat.rows, strict=True):
+        row_key, column_key = raw[index[pivot.rows]], raw[index[pivot.columns]]
+        row_keys.setdefault(row_key, texts[text_of(pivot.rows)])
+        column_keys.setdefault(column_key, texts[text_of(pivot.columns)])
+        cells[row_key, column_key] = (
+            texts[text_of(pivot.value)],
+            _decimal(raw[index[pivot.value]]),
+        )
+        kept.setdefault(row_key, tuple(texts[text_of(name)] for name in pivot.keep))
+
+    def total(values: Iterable[Decimal | None]) -> str:
+        numbers = [value for value in values if value is not None]
+        return number(str(sum(numbers)), lang) if numbers else ""
+
+    rows = []
+    for row_key, name in row_keys.items():
+        found = [cells.get((row_key, column_key), ("", None)) for column_key in column_keys]
+        rows.append((name, *(t for t, _ in found), total(v for _, v in found), *kept[row_key]))
+    sums = [total(cells.get((r, c), ("", None))[1] for r in row_keys) for c in column_keys]
+    grand = total(value for _, value in cells.values())
+    rows.append((TOTAL[lang], *sums, grand, *("" for _ in pivot.keep)))
+    columns = (
+        Column(flat.columns[text_of(pivot.rows)].title, False),
+        *(Column(name, True) for name in column_keys.values()),
+        Column(TOTAL[lang], True),
+        *(flat.columns[text_of(name)] for name in pivot.keep),
+    )
+    return Layout(title, columns, tuple(rows))
+
+
+def _decimal(value: Identifier | None) -> Decimal | None:
+    if not isinstance(value, Literal) or str(value.datatype) not in NUMERIC_TYPES:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def _title(name: str, header: ColumnHeader | None, lang: str, iri_column: bool) -> str:
