@@ -432,3 +432,11 @@ def test_cli_input_format_overrides_the_extension(
     shutil.copy(FIXTURES / "rule2-ok-region-action.ttl", copy)
     code, _, _ = run(runner, root, "validate", "--input-format", "turtle", str(copy))
     assert code == 0
+
+
+def test_the_readmes_example_submission_conforms(project: Project, tmp_path: Path) -> None:
+    """README's "Submit your data" example is kept true: it validates with no result."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```turtle\n", 1)[1].split("```", 1)[0]
+    report = validate_files(project, [write(tmp_path, "my-link.ttl", example)])
+    assert report.conforms and not report.findings
