@@ -7,6 +7,7 @@ several commands take.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
@@ -52,6 +53,32 @@ def user_errors() -> Iterator[None]:
     except CoopdecError as error:
         err(f"Error: {error}")
         raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with the elapsed time on stderr while work that can take seconds runs (build,
+    validation, synth, export, push), only when stderr is a terminal: pipes and logs stay clean.
+    It disappears when the work ends, leaving the command's own messages."""
+    if not _is_terminal(sys.stderr):
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(file=sys.stderr)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(printable(description), total=None)
+        yield
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
 
 
 def project() -> Project:

@@ -21,6 +21,7 @@ from coopdec_kg.cli.common import (
     note_extra_files,
     project,
     user_errors,
+    working,
 )
 from coopdec_kg.terminal import printable
 
@@ -130,15 +131,17 @@ def validate_command(
     with user_errors():
         note_extra_files(content)
         if everything:
-            report = validate_content(content)
+            with working("Validating the existing content"):
+                report = validate_content(content)
         else:
-            report = validate_files(
-                content,
-                files or [],
-                input_format=input_format.value if input_format else None,
-                max_bytes=max_bytes,
-                targeted=engine is Engine.store,
-            )
+            with working("Validating"):
+                report = validate_files(
+                    content,
+                    files or [],
+                    input_format=input_format.value if input_format else None,
+                    max_bytes=max_bytes,
+                    targeted=engine is Engine.store,
+                )
     reader = language(lang)
     if output_format is ValidationFormat.json:
         typer.echo(report.to_json(reader, severity.value), nl=False)

@@ -15,6 +15,7 @@ from coopdec_kg.cli.common import (
     note_extra_files,
     project,
     user_errors,
+    working,
 )
 
 commands = CommandGroup()
@@ -54,7 +55,7 @@ def synth_command(
     from coopdec_kg.content.synth import write_atlas
 
     content = project()
-    with user_errors():
+    with user_errors(), working(f"Writing a synthetic atlas (scale {scale}) into {output}"):
         summary = write_atlas(content, load_graph(content), output, scale, seed, violations)
     counts = ", ".join(
         f"{value} {name.replace('_', ' ')}" for name, value in summary.counts.items()
@@ -85,7 +86,7 @@ def build_command(
     from coopdec_kg.engines.store import build
 
     content = project()
-    with user_errors():
+    with user_errors(), working("Building the store"):
         info = build(content, extra or [])
     err(f"store {info.path}: {len(info.files)} files loaded (fingerprint {info.fingerprint})")
 
@@ -142,6 +143,7 @@ def push_command(
     with user_errors():
         note_extra_files(content, included=include_extra)
         extra = extra_to_dump(content, include_extra)
-        pushed = push_project(content, endpoint, graph, append, timeout, extra)
+        with working(f"Pushing to {endpoint}"):
+            pushed = push_project(content, endpoint, graph, append, timeout, extra)
     verb = "Replaced" if pushed.replaced else "Added to"
     err(f"{verb} {pushed.target}: {pushed.triples} triples sent.")
