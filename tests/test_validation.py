@@ -440,3 +440,22 @@ def test_the_readmes_example_submission_conforms(project: Project, tmp_path: Pat
     example = readme.split("```turtle\n", 1)[1].split("```", 1)[0]
     report = validate_files(project, [write(tmp_path, "my-link.ttl", example)])
     assert report.conforms and not report.findings
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_a_mistyped_project_iri_is_an_unknown_resource_not_a_bad_party(
+    project: Project, tmp_path: Path, targeted: bool
+) -> None:
+    """The French party's IRI misspelt: the report names the unknown resource and what was
+    meant, instead of blaming the link's party for not being a CA."""
+    example = (FIXTURES / "rule1-ok-partner.ttl").read_text(encoding="utf-8")
+    mistyped = example.replace("authority:ca-cergy-pontoise ;", "authority:ca-cergy-pontoize ;")
+    assert mistyped != example
+    report = validate_files(project, [write(tmp_path, "typo.ttl", mistyped)], targeted=targeted)
+    assert not report.conforms
+    (finding,) = report.findings
+    assert str(finding.shape) == SHAPES + "SubmissionPointsAtExistingResources"
+    assert str(finding.value) == expand("authority:ca-cergy-pontoize")
+    assert "Unknown resource" in finding.message("en")
+    assert "Did you mean authority:ca-cergy-pontoise (Cergy-Pontoise)" in finding.message("en")
+    assert "Ressource inconnue" in finding.message("fr")

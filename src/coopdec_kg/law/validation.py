@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -50,11 +50,12 @@ from coopdec_kg.content.graph import (
 from coopdec_kg.content.namespaces import CDR, prefixes
 from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ContentError
-from coopdec_kg.law.boundary import Boundary, Crossing
+from coopdec_kg.law.boundary import EXISTING, Boundary, Crossing
 
 if TYPE_CHECKING:
     import pyoxigraph
 
+    from coopdec_kg.engines.results import QueryResult
     from coopdec_kg.law.shacl_sparql import CompiledShapes, Result
 
 LANGUAGES = ("fr", "en")
@@ -836,12 +837,67 @@ class Validator:
         for submission in submissions:
             for crossing in context.boundary.crossings(submission):
                 findings.append(_crossing_finding(context.shapes, crossing, submission))
+        if not findings:
+            findings = self._unknown_resources(submissions)
         known = context.ontology if isinstance(context, _TargetedContext) else context.base
         label_graphs = [context.shapes, known]
         triples = {s.identifier: len(s.triples) for s in submissions}
         return ValidationReport(
             submissions, findings, 0, Labels(label_graphs), triples, crossings=len(findings)
         )
+
+    def _unknown_resources(self, submissions: Sequence[Submission]) -> list[Finding]:
+        """A violation for each project IRI (cdr:…) a submission points at that is in no triple
+        of the graph nor of the batch — a typo, which the shapes would blame on the resource
+        that points at it — with the closest existing resources as suggestions."""
+        from coopdec_kg.engines.results import shorten
+        from coopdec_kg.engines.search import suggest, unknown_resources
+
+        batch = {s for submission in submissions for s, _, _ in submission.triples}
+        pointed = {
+            o: (s, p, submission)
+            for submission in submissions
+            for s, p, o in submission.triples
+            if isinstance(o, URIRef) and o.startswith(str(CDR)) and o not in batch
+        }
+        if not pointed:
+            return []
+        select = self._select()
+        findings = []
+        said = _shape_words(self.context.shapes, EXISTING)
+        for iri in unknown_resources(select, pointed):
+            subject, predicate, submission = pointed[iri]
+            meant = ", ".join(
+                f"{shorten(str(found.entity))} ({found.name})" for found in suggest(select, iri)
+            )
+            hint = {"fr": f" Vouliez-vous dire {meant} ?", "en": f" Did you mean {meant}?"}
+            findings.append(
+                Finding(
+                    focus=subject,
+                    severity=SH.Violation,
+                    shape=said.shape,
+                    component=None,
+                    path=predicate,
+                    value=iri,
+                    messages={
+                        lang: text + (hint.get(lang, "") if meant else "")
+                        for lang, text in said.messages.items()
+                    },
+                    shape_names=said.names,
+                    rules=said.rules,
+                    texts=said.texts,
+                    files=(submission.path.name,),
+                )
+            )
+        return findings
+
+    def _select(self) -> Callable[[str], QueryResult]:
+        """SELECT queries on the graph the submissions are validated against."""
+        from coopdec_kg.engines.engine import OnGraph, OnStore
+
+        if isinstance(self.context, _TargetedContext):
+            return OnStore(self._store()).select
+        return OnGraph(self.context.base).select
 
     def validate_graphs(
         self, submissions: Sequence[Submission], stored: Stored
