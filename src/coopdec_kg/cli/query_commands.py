@@ -560,6 +560,7 @@ def report_command(
             "engine on the parsed files. Both give the same answers.",
         ),
     ] = Engine.store,
+    lang: Annotated[Language | None, language_option("Language of the report")] = None,
 ) -> None:
     """The report's tables recomputed from the graph beside the figures it prints, and the audit.
 
@@ -571,8 +572,10 @@ def report_command(
     from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.queries import find_query
     from coopdec_kg.publish.report import build_report, render
+    from coopdec_kg.publish.tables import namer
 
     content = project()
+    reader = language(lang)
     output = file_or_stdout(output)
     with user_errors():
         if output is not None:
@@ -583,7 +586,11 @@ def report_command(
             None,
             None,
             None,
-            lambda engine: build_report(lambda name: engine.named(find_query(content, name), {})),
+            lambda engine: build_report(
+                lambda name: engine.named(find_query(content, name), {}),
+                reader,
+                namer(engine.select, reader),
+            ),
         )
         text = render(report, output_format.value)
         if output is not None:

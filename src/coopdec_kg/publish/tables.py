@@ -100,6 +100,22 @@ class Texts:
         return None
 
 
+def namer(select: Select, lang: str) -> Callable[[Identifier | None], str | None]:
+    """A resource's name in `lang` (None when the graph has none in it), read when first asked
+    and remembered: for texts that name a few resources here and there (publish.report)."""
+    known: dict[URIRef, str | None] = {}
+
+    def name(resource: Identifier | None) -> str | None:
+        if not isinstance(resource, URIRef):
+            return None
+        if resource not in known:
+            texts = Texts.read(select, [resource], NAME_PROPERTIES)
+            known[resource] = texts.text(resource, NAME_PROPERTIES, lang, strict=True)
+        return known[resource]
+
+    return name
+
+
 def lay_out(
     result: QueryResult,
     headers: Mapping[str, ColumnHeader],
