@@ -64,6 +64,14 @@ def test_the_projects_own_class_comes_first(graph: Graph) -> None:
     assert found.name == "Cergy-Pontoise"
 
 
+def test_kinds_keep_the_resources_of_those_classes(graph: Graph) -> None:
+    select = OnGraph(graph).select
+    everything = search(select, "cergy")
+    groupings = search(select, "cergy", kinds=[CDO.AgglomerationCommunity])
+    assert [str(f.entity) for f in groupings] == [AUTHORITY + "ca-cergy-pontoise"]
+    assert len(everything) > len(groupings)
+
+
 def test_nothing_to_look_for_finds_nothing(graph: Graph) -> None:
     assert search(OnGraph(graph).select, " - ' ") == []
     assert search(OnGraph(graph).select, "zzzz-qqqq") == []

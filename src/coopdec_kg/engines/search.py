@@ -64,10 +64,18 @@ class _Entity:
     kinds: set[URIRef]
 
 
-def search(select: Select, text: str, lang: str = "fr", limit: int | None = None) -> list[Found]:
+def search(
+    select: Select,
+    text: str,
+    lang: str = "fr",
+    limit: int | None = None,
+    kinds: Iterable[URIRef] = (),
+) -> list[Found]:
     """The resources one of whose names (skos:prefLabel or skos:altLabel, any language) holds
     `text` once both are folded — accents, case, hyphens and apostrophes do not count — best
-    first: by rank, then the shorter name, then alphabetically. One `Found` per resource.
+    first: by rank, then the shorter name, then alphabetically. One `Found` per resource, named
+    in `lang` where it can be; with `kinds`, only the resources of one of these classes (as
+    stated: rdf:type, no inference), e.g. `(CDO.AgglomerationCommunity,)` to resolve a CA.
 
     >>> from coopdec_kg.engines.engine import OnGraph
     >>> from rdflib import Graph
@@ -81,9 +89,11 @@ def search(select: Select, text: str, lang: str = "fr", limit: int | None = None
     wanted = fold(text)
     if not wanted:
         return []
+    allowed = set(kinds)
     found = [
         Found(entity, _name(entity_names.names, lang), _ordered(entity_names.kinds), rank)
         for entity, entity_names in _entities(select).items()
+        if not allowed or entity_names.kinds & allowed
         if (rank := min(_rank(wanted, name) for name in entity_names.folded)) < _NO_MATCH
     ]
     found.sort(key=lambda f: (f.rank, len(f.name), fold(f.name), str(f.entity)))
