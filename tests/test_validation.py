@@ -181,7 +181,8 @@ ex:lien a cdo:CooperationLink ; skos:prefLabel "Lien"@fr ; dct:source <https://e
     )
     alone = validate_files(project, [link])
     lien = own(link) + "lien"
-    assert ("Violation", SHAPES + "ForeignPartnerIsForeignAuthority", lien) in found(alone)
+    # alone, the partner exists nowhere: an unknown resource, not a partner of the wrong kind
+    assert ("Violation", SHAPES + "SubmissionPointsAtExistingResources", lien) in found(alone)
     together = validate_files(project, [link, partner])
     assert together.conforms and not together.findings
 

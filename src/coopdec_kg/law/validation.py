@@ -858,14 +858,28 @@ class Validator:
             o: (s, p, submission)
             for submission in submissions
             for s, p, o in submission.triples
-            if isinstance(o, URIRef) and o.startswith(str(CDR)) and o not in batch
+            if isinstance(o, URIRef)
+            and o.startswith(str(CDR))
+            and not o.startswith(str(submission.iri))  # its own: the shapes judge them
+            and o not in batch
         }
         if not pointed:
             return []
         select = self._select()
+        if isinstance(self.context, _TargetedContext):
+            missing = unknown_resources(select, pointed)
+        else:  # the graph in memory: no query to parse
+            base = self.context.base
+            missing = [
+                iri
+                for iri in pointed
+                if (iri, None, None) not in base
+                and (None, None, iri) not in base
+                and (None, iri, None) not in base
+            ]
         findings = []
         said = _shape_words(self.context.shapes, EXISTING)
-        for iri in unknown_resources(select, pointed):
+        for iri in missing:
             subject, predicate, submission = pointed[iri]
             meant = ", ".join(
                 f"{shorten(str(found.entity))} ({found.name})" for found in suggest(select, iri)
