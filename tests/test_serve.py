@@ -486,6 +486,27 @@ def test_a_resource_iri_answers_303_to_its_page_or_document(server: Server) -> N
     assert request(server.base + "id/authority/no-such-thing", "text/turtle").status == 404
 
 
+def test_a_resource_of_every_kind_resolves(server: Server) -> None:
+    """One IRI of each kind the graph names (`…/id/{kind}/…`) has its page and its document."""
+    namespace = "https://w3id.org/coopdec-kg/id/"
+    found = request(
+        query_url(
+            server,
+            f"SELECT ?kind (MIN(STR(?s)) AS ?example) WHERE {{ ?s ?p ?o "
+            f'FILTER(STRSTARTS(STR(?s), "{namespace}")) '
+            f'BIND(STRBEFORE(STRAFTER(STR(?s), "{namespace}"), "/") AS ?kind) }} GROUP BY ?kind',
+        )
+    )
+    examples = [row["example"]["value"] for row in json.loads(found.body)["results"]["bindings"]]
+    assert len(examples) >= 15
+    for iri in examples:
+        path = iri[len(namespace) :]
+        page = request(f"{server.base}id/{path}", "text/html")
+        assert page.status == 200 and iri in page.text, iri
+        document = request(f"{server.base}id/{path}", "application/n-triples")
+        assert document.status == 200 and f"<{iri}>" in document.text, iri
+
+
 def test_a_resource_page_shows_labels_and_links_in_the_readers_language(server: Server) -> None:
     french = request(server.base + "page/authority/ca-cergy-pontoise", "text/html").text
     english = request(

@@ -41,6 +41,14 @@ class NotAcceptable(CoopdecError):
     """None of the formats the client accepts can hold this answer (406)."""
 
 
+class NotFound(CoopdecError):
+    """The graph says nothing about this resource (404)."""
+
+
+class Unsupported(CoopdecError):
+    """A POST whose body is neither a query nor a form (415)."""
+
+
 UPDATES_REFUSED = (
     "this endpoint is read-only: SPARQL updates are refused (query the data with SELECT, ASK, "
     "CONSTRUCT or DESCRIBE)"

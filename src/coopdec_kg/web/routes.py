@@ -17,30 +17,35 @@ Resolvable IRIs follow the W3C note "Cool URIs for the Semantic Web" (2008):
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, VOID
+from rdflib import Literal, Namespace
+from rdflib.namespace import RDF, VOID, XSD
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from coopdec_kg import __version__
+from coopdec_kg.content.graph import new_graph
 from coopdec_kg.content.namespaces import CDR
 from coopdec_kg.engines.queries import bind, describe
 from coopdec_kg.errors import ParameterError, UnknownQuery
 from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import negotiation, openapi
+from coopdec_kg.web.jobs import written
 from coopdec_kg.web.negotiation import Format
 from coopdec_kg.web.protocol import (
     MAX_QUERY_BYTES,
     UPDATES_REFUSED,
     BadRequest,
     NotAcceptable,
+    NotFound,
     QueryTooLong,
     Refused,
+    Unsupported,
     check_query,
 )
 from coopdec_kg.web.site import (
@@ -62,6 +67,7 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?ca ?label WHERE {
   ?ca a cdo:AgglomerationCommunity ; skos:prefLabel ?label .
 } ORDER BY ?label LIMIT 20"""
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 # what a browser asks for first: a page, not the service description
 PAGE_OR_DOCUMENT = (negotiation.HTML, *negotiation.DOCUMENTS)
 
@@ -161,10 +167,6 @@ async def _protocol_request(request: Request) -> tuple[str | None, list[tuple[st
     return _single(pairs, "query"), pairs
 
 
-class Unsupported(BadRequest):
-    """A POST whose body is neither a query nor a form (415)."""
-
-
 async def sparql(request: Request) -> Response:
     """The SPARQL 1.1 Protocol: query by GET, POST form or POST body; without a query, the
     service description (or, for a browser, a form)."""
@@ -183,43 +185,28 @@ async def sparql(request: Request) -> Response:
             [value for key, value in pairs if key == "named-graph-uri"],
             served.max_answer_bytes,
         )
-    except Unsupported as error:
-        response = plain_failure(error)
-        response.status_code = 415
-        return response
     except Exception as error:
         return plain_failure(error)
     return _vary(Response(answer.body, media_type=answer.media_type), "Accept")
 
 
 def _service_description(request: Request, served: Site) -> Response:
-    chosen = negotiation.choose(
-        request.headers.get("accept"), (*negotiation.DOCUMENTS, negotiation.HTML)
-    )
+    offered = (*negotiation.DOCUMENTS, negotiation.HTML)
+    chosen = negotiation.choose(request.headers.get("accept"), offered)
     if chosen is negotiation.HTML:
         return page(request, "sparql.html", example=EXAMPLE_QUERY)
     if chosen is None:
-        raise NotAcceptable(
-            "the service description is offered as "
-            + negotiation.listing((*negotiation.DOCUMENTS, negotiation.HTML))
-        )
-    from importlib.resources import files
-
-    from coopdec_kg.content.graph import new_graph
-    from coopdec_kg.web.jobs import written
-
+        raise NotAcceptable(f"the service description is offered as {negotiation.listing(offered)}")
     endpoint = str(request.url.replace(query=""))
-    graph: Graph = new_graph()
+    description = new_graph()
     template = files("coopdec_kg.web").joinpath("service-description.ttl").read_text("utf-8")
-    graph.parse(data=template, format="turtle", publicID=endpoint)
-    from rdflib import Literal
-    from rdflib.namespace import XSD
-
-    sd = "http://www.w3.org/ns/sparql-service-description#"
-    for node in graph.subjects(RDF.type, URIRef(sd + "Graph")):
-        triples = served.workers.summary["triples"]
-        graph.add((node, VOID.triples, Literal(triples, datatype=XSD.integer)))
-    return _vary(Response(written(graph, chosen.name), media_type=chosen.content_type), "Accept")
+    description.parse(data=template, format="turtle", publicID=endpoint)
+    triples = Literal(served.workers.summary["triples"], datatype=XSD.integer)
+    for graph in description.subjects(RDF.type, SD.Graph):
+        description.add((graph, VOID.triples, triples))
+    return _vary(
+        Response(written(description, chosen.name), media_type=chosen.content_type), "Accept"
+    )
 
 
 # ---------------------------------------------------------------------------- resources
@@ -258,7 +245,7 @@ async def resource_page(request: Request) -> Response:
     try:
         found = await served.run("resource_view", _iri(path), language(request))
         if found is None:
-            return page(request, "error.html", 404, status=404, message=_unknown(path))
+            raise NotFound(_unknown(path))
     except Exception as error:
         return html_failure(request, error)
     return page(request, "resource.html", resource=found, path=path, formats=negotiation.DOCUMENTS)
@@ -281,9 +268,7 @@ async def resource_data(request: Request) -> Response:
     except Exception as error:
         return plain_failure(error)
     if body is None:
-        response = plain_failure(BadRequest(_unknown(path)))
-        response.status_code = 404
-        return response
+        return plain_failure(NotFound(_unknown(path)))
     return Response(body, media_type=fmt.content_type)
 
 
@@ -464,8 +449,6 @@ async def openapi_document(request: Request) -> Response:
 
 
 def _static() -> StaticFiles:
-    from importlib.resources import files
-
     return StaticFiles(directory=str(files("coopdec_kg.web").joinpath("static")))
 
 

@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import tomllib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -17,21 +16,23 @@ from typing import Any
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.templating import Jinja2Templates
 
 from coopdec_kg.content.namespaces import CDO, CDR
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.queries import NamedQuery
-from coopdec_kg.errors import CoopdecError, ParameterError, QueryError, UnknownQuery
+from coopdec_kg.errors import CoopdecError, ParameterError, QueryError, ServeError, UnknownQuery
 from coopdec_kg.web.protocol import (
     AnswerTooLarge,
     BadRequest,
     NotAcceptable,
+    NotFound,
     QueryTooLong,
     Refused,
+    Unsupported,
 )
-from coopdec_kg.web.workers import JobFailed, Workers, WorkersBusy
+from coopdec_kg.web.workers import Workers, WorkersBusy
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,21 @@ def language(request: Request) -> str:
     asked = request.query_params.get("lang", "")
     if asked in LANGUAGES:
         return asked
-    for item in request.headers.get("accept-language", "").split(","):
-        primary = item.split(";")[0].strip().lower().split("-")[0]
-        if primary in LANGUAGES:
-            return primary
-    return LANGUAGES[0]
+    ranked: list[tuple[float, int, str]] = []
+    for order, item in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, order, primary))
+    return min(ranked)[2] if ranked else LANGUAGES[0]
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
@@ -135,8 +146,10 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 def status_of(error: BaseException) -> int:
     """The HTTP status that answers a failure."""
-    if isinstance(error, UnknownQuery):
+    if isinstance(error, (UnknownQuery, NotFound)):
         return 404
+    if isinstance(error, Unsupported):
+        return 415
     if isinstance(error, Refused):
         return 403
     if isinstance(error, NotAcceptable):
@@ -145,19 +158,19 @@ def status_of(error: BaseException) -> int:
         return 413
     if isinstance(error, (ParameterError, QueryError, BadRequest, AnswerTooLarge)):
         return 400
-    if isinstance(error, CoopdecError):
+    if isinstance(error, ServeError):
         return 503  # a stopped query, busy or lost workers: try again later, or narrow it
     return 500
 
 
 def message_of(error: BaseException) -> str:
-    if isinstance(error, CoopdecError):
+    if isinstance(error, CoopdecError):  # the library's one-line messages
         return str(error)
     return "internal error (a bug: the server's log says more)"
 
 
 def log_failure(error: BaseException) -> None:
-    if not isinstance(error, CoopdecError) or isinstance(error, JobFailed):
+    if status_of(error) == 500:
         log.error("Internal error: %s: %s", type(error).__name__, error)
 
 
@@ -181,13 +194,6 @@ def html_failure(request: Request, error: BaseException) -> Response:
     return page(request, "error.html", status, status=status, message=message_of(error))
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
 def json_response(value: object) -> Response:
     body = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
     return Response(body, media_type="application/json")
-
-
-def html_response(text: str) -> Response:
-    return HTMLResponse(text)
