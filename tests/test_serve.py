@@ -670,6 +670,26 @@ def test_a_server_that_cannot_start_says_why_and_exits_2(tmp_path: Path) -> None
         assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0]
 
 
+def test_an_answer_past_the_size_limit_is_refused_with_a_message(tmp_path: Path) -> None:
+    """With --max-answer-bytes 2000, the whole graph is too large and a page of it is not."""
+    small = start(["--max-answer-bytes", "2000", "--workers", "2"], tmp_path)
+    try:
+        whole = request(query_url(small, "SELECT * WHERE { ?s ?p ?o }"))
+        graph = request(query_url(small, "CONSTRUCT WHERE { ?s ?p ?o }"), "text/turtle")
+        named = request(f"{small.base}api/queries/legal-texts")
+        paged = request(f"{small.base}api/queries/legal-texts?limit=1")
+        fits = request(query_url(small, "SELECT * WHERE { ?s ?p ?o } LIMIT 2"))
+    finally:
+        stop(small)
+    for reply in (whole, graph):
+        assert reply.status == 400
+        assert reply.text.startswith("Error: ") and "limit of" in reply.text, reply.text
+        assert "add a LIMIT" in reply.text and reply.text.count("\n") == 1
+    assert named.status == 400 and "limit and offset" in json.loads(named.body)["error"]
+    assert paged.status == 200 and len(json.loads(paged.body)["results"]["bindings"]) == 1
+    assert fits.status == 200 and len(json.loads(fits.body)["results"]["bindings"]) == 2
+
+
 def _children(pid: int) -> list[int]:
     found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return [int(line) for line in found.stdout.split()]

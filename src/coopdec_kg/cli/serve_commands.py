@@ -57,6 +57,17 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    max_answer_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-answer-bytes",
+            min=1,
+            metavar="BYTES",
+            help="Refuse (400) an answer larger than this (default 256 MiB: a whole national "
+            "answer fits). A named query's answer can be paged with limit and offset.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the graph: a read-only SPARQL 1.1 endpoint at /sparql, resolvable IRIs under /id/,
     the named queries at /api/queries/NAME, until stopped (Ctrl-C).
@@ -66,6 +77,7 @@ def serve_command(
     the content unreadable.
     """
     from coopdec_kg.engines.store import extra_files, rdf_files
+    from coopdec_kg.web.protocol import MAX_ANSWER_BYTES
     from coopdec_kg.web.server import serve
 
     content = project()
@@ -89,5 +101,6 @@ def serve_command(
             served_extra,
             timeout=timeout,
             workers=workers or max(2, os.cpu_count() or 1),
+            max_answer_bytes=max_answer_bytes or MAX_ANSWER_BYTES,
             on_ready=ready,
         )

@@ -81,7 +81,8 @@ def check_query(text: str) -> None:
 
 
 def answer_too_large(limit: int) -> AnswerTooLarge:
+    shown = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit} bytes"
     return AnswerTooLarge(
-        f"the answer is larger than the server's limit of {limit // (1024 * 1024)} MiB: add a "
-        "LIMIT (or, for a named query, page it with limit and offset)"
+        f"the answer is larger than the server's limit of {shown}: add a LIMIT (or, for a "
+        "named query, page it with limit and offset)"
     )
