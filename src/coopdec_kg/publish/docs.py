@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -24,6 +23,7 @@ from rdflib.term import Node
 
 from coopdec_kg import __version__
 from coopdec_kg.content.files import check_output, output_folder, write_atomic
+from coopdec_kg.content.folding import fold
 from coopdec_kg.content.graph import load_data, load_ontology, new_graph
 from coopdec_kg.content.namespaces import CDO, compact_iri
 from coopdec_kg.content.project import Project
@@ -103,7 +103,7 @@ def page_name(lang: str) -> str:
 
 def _sort_text(text: str) -> str:
     """Accent- and case-insensitive sort key, so that « État » sorts with the Es."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    return fold(text)
 
 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
