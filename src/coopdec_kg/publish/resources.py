@@ -179,21 +179,27 @@ def _labels(
     store: pyoxigraph.Store, nodes: Sequence[URIRef], lang: str
 ) -> dict[URIRef, tuple[str, str | None]]:
     """The best label of each node: in `lang`, else without a language, else any (its language
-    given, so that a page can mark it)."""
-    best: dict[URIRef, tuple[int, str, str | None]] = {}
+    given, so that a page can mark it); among those, by the order of LABELS (skos:prefLabel
+    first)."""
+    best: dict[URIRef, tuple[int, int, str, str | None]] = {}
     predicates = " ".join(p.n3() for p in LABELS)
     for start in range(0, len(nodes), 500):
         chunk = " ".join(n.n3() for n in nodes[start : start + 500])
         _, rows = select(
             store,
-            f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {chunk} }} VALUES ?p {{ {predicates} }} "
+            f"SELECT ?x ?p ?label WHERE {{ VALUES ?x {{ {chunk} }} VALUES ?p {{ {predicates} }} "
             "?x ?p ?label FILTER(isLiteral(?label)) }",
         )
-        for node, label in rows:
+        for node, predicate, label in rows:
             if not isinstance(node, URIRef) or not isinstance(label, Literal):
                 continue
             rank = 0 if label.language == lang else 1 if not label.language else 2
-            candidate = (rank, str(label), None if rank < 2 else label.language)
+            candidate = (
+                rank,
+                LABELS.index(predicate),
+                str(label),
+                None if rank < 2 else label.language,
+            )
             if node not in best or candidate < best[node]:
                 best[node] = candidate
-    return {node: (text, language) for node, (_, text, language) in best.items()}
+    return {node: (text, language) for node, (_, _, text, language) in best.items()}
