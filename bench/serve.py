@@ -271,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     atlas = work / "atlas"
     atlas.mkdir()
     lines: list[str] = []
+    servers: list[Started] = []  # stopped whatever happens: never left running
     try:
         subprocess.run(
             [*CLI, "synth", "-o", str(atlas), "--scale", str(options.scale), "--seed", "1"],
@@ -280,8 +281,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         files = source_files(project, [atlas])
         ours = start_ours(atlas, env, work / "serve.log")
+        servers.append(ours)
         memory = PeakMemory(ours.process.pid)
         oxigraph, oxigraph_load = start_oxigraph(files, work)
+        servers.append(oxigraph)
         rows = []
         sparql_load: list[tuple[str, bytes | None, dict[str, str]]] = []
         for name, arguments in _bench_queries().items():
@@ -325,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             (load_ours, load_sparql, load_anchor), peak, anchor_memory,
         )  # fmt: skip
     finally:
+        for started in servers:
+            stop(started)
         shutil.rmtree(work, ignore_errors=True)
     report = "\n".join(lines) + "\n"
     print(report)
