@@ -23,7 +23,6 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from coopdec_kg import __version__
 from coopdec_kg.cli import law_commands, publish_commands, query_commands, scale_commands
 from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
@@ -108,6 +107,8 @@ def _show_library_notes() -> None:
 
 def _print_version(value: bool) -> None:
     if value:
+        from coopdec_kg import __version__
+
         typer.echo(f"coopdec-kg {__version__}")
         raise typer.Exit()
 
