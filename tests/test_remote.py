@@ -27,16 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 from typer.testing import CliRunner, Result
 
 from coopdec_kg.cli import app
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines import remote
-from coopdec_kg.engines.remote import json_term, with_values
-from coopdec_kg.errors import EndpointError, ParameterError
+from coopdec_kg.engines.remote import json_term
+from coopdec_kg.errors import EndpointError
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -187,7 +185,7 @@ class CliRunnerFor:
 
 
 def count(endpoint: str, pattern: str = COUNT_ALL) -> int:
-    _, rows = remote.select(endpoint, pattern, {})
+    _, rows = remote.select(endpoint, pattern)
     return int(rows[0]["n"])
 
 
@@ -324,12 +322,12 @@ def test_append_adds_and_the_default_replaces(
         f"Added to the graph <{graph}> of {oxigraph.store}: {smaller} triples sent."
     )
     assert count(oxigraph.query, in_graph(graph)) > exported
-    assert remote.select(oxigraph.query, extra, {})[1], "the appended triple is there"
+    assert remote.select(oxigraph.query, extra)[1], "the appended triple is there"
 
     replaced = cli("push", "--endpoint", oxigraph.store, "--graph", graph)
     assert replaced.exit_code == 0, replaced.stderr
     assert count(oxigraph.query, in_graph(graph)) == exported
-    assert not remote.select(oxigraph.query, extra, {})[1], "without --append it is replaced"
+    assert not remote.select(oxigraph.query, extra)[1], "without --append it is replaced"
 
 
 # ---------------------------------------------------------------------------- queries
@@ -616,49 +614,7 @@ def test_a_server_that_does_not_speak_http_is_one_line(cli: CliRunnerFor) -> Non
         thread.join(timeout=5)
 
 
-# ---------------------------------------------------------------------------- binding
-
-
-@pytest.fixture(scope="module")
-def memory_store() -> Any:
-    import pyoxigraph
-
-    return pyoxigraph.Store()
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=40))
-def test_any_text_is_bound_as_one_literal(memory_store: Any, text: str) -> None:
-    """Whatever the text (quotes, braces, newlines, #), the VALUES block binds exactly it."""
-    query = "SELECT ?_text ?n WHERE { BIND(STRLEN(?_text) AS ?n) }"
-    solutions = list(memory_store.query(with_values(query, {"_text": Literal(text)})))
-    assert len(solutions) == 1
-    assert solutions[0]["_text"].value == text
-    assert int(solutions[0]["n"].value) == len(text)
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "SELECT ?v WHERE { }",
-        "SELECT ?v\nWHERE\n{\n}",
-        "SELECT ?v { }",
-        "# WHERE { in a comment\nSELECT ?v WHERE { }",
-        'PREFIX ex: <http://example.org/where>\nSELECT ?v (STR("WHERE {") AS ?s) WHERE { }',
-        "SELECT ?v ('''WHERE {\n''' AS ?s) WHERE { }",
-        "SELECT ?v ?where WHERE { BIND(1 AS ?where) }",
-        "select ?v where { { SELECT ?w WHERE { } } }",
-    ],
-)
-def test_values_open_the_outer_group(memory_store: Any, query: str) -> None:
-    bound = with_values(query, {"v": URIRef("https://example.org/v")})
-    solutions = list(memory_store.query(bound))
-    assert [s["v"].value for s in solutions] == ["https://example.org/v"]
-
-
-def test_a_query_without_a_group_cannot_be_bound() -> None:
-    with pytest.raises(EndpointError, match="no WHERE"):
-        with_values("SELECT ?v # WHERE {", {"v": Literal("x")})
+# ---------------------------------------------------------------------------- answers
 
 
 @pytest.mark.parametrize(
@@ -695,5 +651,3 @@ def test_a_value_that_is_not_unicode_is_refused(oxigraph: Server, cli: CliRunner
     """An undecodable byte on the command line arrives as a lone surrogate: it cannot be sent."""
     result = cli("query", "search", "-p", "text=\udcff", "--endpoint", oxigraph.query)
     assert_one_line_error(result, "not valid Unicode")
-    with pytest.raises(ParameterError, match="not valid Unicode"):
-        with_values("SELECT ?v WHERE { }", {"v": Literal("\udcff")})

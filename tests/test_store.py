@@ -196,28 +196,28 @@ def test_a_store_query_leaves_the_cycle_collector_as_it_found_it(
     opened, _ = store.open_current(project, tmp_path / "store")
     query = next(q for q in load_queries(project) if q.name == "actions-by-domain")
     seen: list[bool] = []
-    building = store.select
+    building = store.solutions
 
-    def spying_select(*args: object) -> object:
+    def spying_solutions(*args: object) -> object:
         seen.append(gc.isenabled())
         return building(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "select", spying_select)
+    monkeypatch.setattr(store, "solutions", spying_solutions)
     assert gc.isenabled()
     # the report's 70 actions: 46 filed under a domain, 3 of them under two (issue 13: 24 have none)
     assert len(run_on_store(opened, query)) == 49
     assert seen == [False] and gc.isenabled()
 
-    def failing_select(*args: object) -> object:
+    def failing_solutions(*args: object) -> object:
         raise RuntimeError("the engine failed")
 
-    monkeypatch.setattr(store, "select", failing_select)
+    monkeypatch.setattr(store, "solutions", failing_solutions)
     with pytest.raises(RuntimeError):
         run_on_store(opened, query)
     assert gc.isenabled()
     gc.disable()
     try:
-        monkeypatch.setattr(store, "select", building)
+        monkeypatch.setattr(store, "solutions", building)
         run_on_store(opened, query)
         assert not gc.isenabled()
     finally:

@@ -1,8 +1,7 @@
 """Remote SPARQL 1.1 engines: the Protocol for queries, the Graph Store Protocol for loading.
 
-Parameters are never pasted into the query pattern: they travel as a VALUES data block whose
-terms are serialised by rdflib (quotes and escapes included), so a malicious literal is just a
-literal that matches nothing.
+Parameters arrive already bound: each value written as an RDF term in the query text
+(engines/queries.bound_text), so a malicious literal is just a literal that matches nothing.
 
 Only http(s) URLs are contacted, without credentials in the URL; a redirect is followed only to
 another http(s) URL (with the same method and body, as 307/308 mean), never to file: or ftp:.
@@ -23,19 +22,15 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.content.graph import quiet_literal_warnings
-from coopdec_kg.engines.sparql_text import is_symbol, keyword, tokenize
-from coopdec_kg.errors import ContentError, EndpointError, ParameterError
-
-if TYPE_CHECKING:
-    pass
+from coopdec_kg.errors import EndpointError
 
 TIMEOUT_SECONDS = 60.0  # the longest a query may take, from connecting to the last byte
 PUSH_TIMEOUT_SECONDS = 600.0  # a push sends the whole graph (hundreds of MB at national scale)
@@ -92,52 +87,6 @@ def check_graph_iri(iri: str) -> str:
 def _shown(url: str) -> str:
     """The URL as messages quote it (never long enough to hide the message itself)."""
     return url if len(url) <= 200 else url[:199] + "…"
-
-
-# ------------------------------------------------------------------------------ binding
-
-
-def _outer_group(query: str) -> int:
-    """The offset just after the brace opening the outer WHERE group.
-
-    Comments, strings and IRIs are tokens of their own, so a `WHERE {` written in any of them is
-    not taken; the WHERE keyword is optional in SPARQL, so without it the first brace opens the
-    group.
-    """
-    try:
-        tokens = tokenize(query, "query")
-    except ContentError as error:
-        raise EndpointError(f"cannot bind parameters: {error}") from None
-    offset, first_brace, saw_where = 0, None, False
-    for token in tokens:
-        offset += len(token.text)
-        if keyword(token) == "WHERE":
-            saw_where = True
-        elif is_symbol(token, "{"):
-            if saw_where:
-                return offset
-            first_brace = offset if first_brace is None else first_brace
-    if first_brace is not None and not saw_where:
-        return first_brace
-    raise EndpointError("cannot bind parameters: the query has no WHERE { … } group")
-
-
-def with_values(query: str, bindings: Mapping[str, Identifier]) -> str:
-    """The query with its bound parameters as a VALUES block opening the outer WHERE group.
-
-    Placed there, the block binds the parameters before the pattern is evaluated, like a local
-    engine's substitution (a trailing VALUES would join after aggregation instead).
-    """
-    if not bindings:
-        return query
-    offset = _outer_group(query)
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(term.n3() for term in bindings.values())
-    try:
-        terms.encode("utf-8")
-    except UnicodeEncodeError:  # e.g. an undecodable byte of the command line (a surrogate)
-        raise ParameterError("a parameter value is not valid Unicode text") from None
-    return f"{query[:offset]}\n  VALUES ({names}) {{ ({terms}) }}\n{query[offset:]}"
 
 
 # ------------------------------------------------------------------------------ HTTP
@@ -450,7 +399,6 @@ def _results(
 def select(
     endpoint: str,
     query: str,
-    bindings: Mapping[str, Identifier],
     timeout: float | None = None,
     max_bytes: int | None = None,
 ) -> tuple[list[str], list[dict[str, Identifier]]]:
@@ -462,7 +410,7 @@ def select(
     """
     check_url(endpoint)
     try:
-        text = with_values(query, bindings).encode("utf-8")
+        text = query.encode("utf-8")
     except UnicodeEncodeError:
         raise EndpointError("the query is not valid Unicode text") from None
     request = urllib.request.Request(

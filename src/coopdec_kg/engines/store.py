@@ -36,10 +36,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Identifier
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coopdec_kg.content.files import sync_folder
 from coopdec_kg.content.locks import content_lock, read_lock, release_read_lock, try_remove_lock
@@ -52,10 +49,10 @@ from coopdec_kg.errors import (
     StoreError,
 )
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
 if TYPE_CHECKING:
     import pyoxigraph
+    from rdflib import URIRef
+    from rdflib.term import Identifier
 
 log = logging.getLogger(__name__)
 
@@ -393,30 +390,25 @@ def with_current(
     return work(store)
 
 
-def to_rdflib(term: object) -> Identifier | None:
-    """The rdflib term for a pyoxigraph term (results are rdflib terms whatever the engine).
+# A SELECT answer: its columns, and its rows of terms (None where unbound).
+Answer = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 
-    A plain string comes back plain, as rdflib reads "x" (the store types it xsd:string).
-    """
+
+def solutions(store: pyoxigraph.Store, query: str) -> Answer:
+    """Run a SELECT query on the store: its columns, and rows of pyoxigraph's terms (what the
+    result writers and the ordering read, without making rdflib terms)."""
     import pyoxigraph
 
-    if term is None:
-        return None
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unexpected term {term!r}")
-
-
-# A SELECT answer: its columns, and its rows of rdflib terms (None where unbound).
-Answer = tuple[tuple[str, ...], list[tuple[Identifier | None, ...]]]
+    try:
+        answer = store.query(query)
+        if not isinstance(answer, pyoxigraph.QuerySolutions):
+            raise TypeError("not a SELECT query")
+        columns = tuple(variable.value for variable in answer.variables)
+        return columns, [tuple(solution) for solution in answer]
+    except (OSError, RuntimeError) as error:
+        if str(error).startswith("Corruption"):
+            raise StoreCorrupted(_one_line(error)) from error
+        raise
 
 
 def select(
@@ -430,11 +422,13 @@ def select(
     """
     import pyoxigraph
 
+    from coopdec_kg.engines.terms import to_rdflib
+
     try:
-        solutions = store.query(query)
-        if not isinstance(solutions, pyoxigraph.QuerySolutions):
+        found = store.query(query)
+        if not isinstance(found, pyoxigraph.QuerySolutions):
             raise TypeError("not a SELECT query")
-        columns = tuple(variable.value for variable in solutions.variables)
+        columns = tuple(variable.value for variable in found.variables)
         known = {} if converted is None else converted
         known[None] = None
 
@@ -446,7 +440,7 @@ def select(
                 return found
 
         width = range(len(columns))
-        return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in solutions]
+        return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in found]
     except (OSError, RuntimeError) as error:
         if str(error).startswith("Corruption"):
             raise StoreCorrupted(_one_line(error)) from error
@@ -476,6 +470,8 @@ def neighbourhood(
     referring nodes; objects in `skip` (e.g. classes, whose hierarchy comes from the ontology)
     are not followed.
     """
+    from rdflib import URIRef
+
     triples: list[tuple[Identifier, ...]] = []
     frontier = set(described) | set(referenced)
     for chunk in _chunks(sorted(described)):
@@ -507,6 +503,8 @@ def _chunks(nodes: Sequence[URIRef], size: int = 500) -> list[Sequence[URIRef]]:
 
 def existing_subjects(store: pyoxigraph.Store, nodes: Sequence[URIRef]) -> set[URIRef]:
     """Which of these IRIs the store already describes."""
+    from rdflib import URIRef
+
     found: set[URIRef] = set()
     for chunk in _chunks(sorted(nodes)):
         query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s ?p ?o }}"
