@@ -14,20 +14,19 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-from rdflib import Literal
-from rdflib.term import Identifier
+from typing import TYPE_CHECKING, cast
 
 from coopdec_kg.content.project import Project
+from coopdec_kg.engines import terms
 from coopdec_kg.engines.queries import find_query, run
 from coopdec_kg.engines.results import QueryResult, plain
+from coopdec_kg.engines.terms import Term
 
 # The answer of a named query (parameter-free), by its name.
 Answers = Callable[[str], QueryResult]
 
 if TYPE_CHECKING:
-    from rdflib import Graph
+    from rdflib import Graph, Literal
 
 FORMATS = ("markdown", "html")
 TITLE = "Intercommunalité et international (2006) — tableaux recalculés à partir du graphe"
@@ -56,13 +55,19 @@ class Report:
     tables: tuple[Table, ...] = field(default_factory=tuple)
 
 
-def _text(term: Identifier | None) -> str:
+def _text(term: Term | None) -> str:
     return plain(term)
 
 
-def _number(term: Identifier | None) -> int | float | None:
-    """A numeric literal as a Python number (integers stay integers), else None."""
-    value = term.toPython() if isinstance(term, Literal) else None
+def _number(term: Term | None) -> int | float | None:
+    """A numeric literal as a Python number (integers stay integers), else None.
+
+    The engine's term is read directly when its form is one terms.number reads as rdflib does;
+    any other literal is read by rdflib (imported then: the report on the store needs none).
+    """
+    value = None if term is None else terms.number(term)
+    if value is None and term is not None and terms.kind(term) == "literal":
+        value = cast("Literal", terms.to_rdflib(term)).toPython()
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     return int(value) if value == int(value) else float(value)
@@ -91,7 +96,7 @@ def on_graph(graph: Graph, project: Project) -> Answers:
     return lambda name: run(graph, find_query(project, name))
 
 
-def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
+def engagement_table(records: list[dict[str, Term | None]]) -> Table:
     rows = tuple(
         (
             Cell(_text(r["notation"])),
@@ -120,14 +125,14 @@ def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
 
 
 def areas_table(
-    cells: list[dict[str, Identifier | None]], audit: Mapping[str, dict[str, Identifier | None]]
+    cells: list[dict[str, Term | None]], audit: Mapping[str, dict[str, Term | None]]
 ) -> Table:
     """The table « Aires d'intervention »: cells counted from links, beside the printed ones."""
     areas: dict[str, str] = {}
     levels: dict[str, str] = {}
     counts: dict[tuple[str, str], tuple[int | float | None, int | float | None]] = {}
     for record in cells:
-        area, level = str(record["area"]), str(record["level"])
+        area, level = terms.text(record["area"]), terms.text(record["level"])
         areas.setdefault(area, _text(record["areaLabel"]))
         levels.setdefault(level, _text(record["levelLabel"]))
         counts[area, level] = (_number(record["links"]), _number(record["stated"]))
@@ -162,7 +167,7 @@ def areas_table(
     )
 
 
-def national_table(records: list[dict[str, Identifier | None]]) -> Table:
+def national_table(records: list[dict[str, Term | None]]) -> Table:
     rows = tuple(
         (
             Cell(_text(r["label"])),
@@ -179,7 +184,7 @@ def national_table(records: list[dict[str, Identifier | None]]) -> Table:
     )
 
 
-def groupings_table(records: list[dict[str, Identifier | None]]) -> Table:
+def groupings_table(records: list[dict[str, Term | None]]) -> Table:
     rows = tuple(
         (
             Cell(_text(r["label"])),
@@ -200,7 +205,7 @@ INCONSISTENCY_CHECK = "inconsistency/"  # the audit rows that no figure recomput
 STATUS = {"established": "établie", "suspicion": "soupçonnée"}
 
 
-def audit_table(records: list[dict[str, Identifier | None]], checks: tuple[str, ...] = ()) -> Table:
+def audit_table(records: list[dict[str, Term | None]], checks: tuple[str, ...] = ()) -> Table:
     """The numeric audit rows (all, or those whose check id starts with one of `checks`)."""
     numeric = [r for r in records if not _text(r["check"]).startswith(INCONSISTENCY_CHECK)]
     selected = [r for r in numeric if not checks or _text(r["check"]).startswith(checks)]
@@ -226,15 +231,15 @@ def audit_table(records: list[dict[str, Identifier | None]], checks: tuple[str, 
     )
 
 
-def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
+def inconsistencies_table(records: list[dict[str, Term | None]]) -> Table:
     """Every inconsistency of the report, whatever its kind: both passages, what the graph keeps.
 
     An inconsistency that two checks recompute is shown once, under its first check's label.
     """
-    first: dict[str, dict[str, Identifier | None]] = {}
+    first: dict[str, dict[str, Term | None]] = {}
     for record in records:
         if record.get("inconsistency") is not None:
-            first.setdefault(str(record["inconsistency"]), record)
+            first.setdefault(terms.text(record["inconsistency"]), record)
     rows = tuple(
         (
             Cell(_text(r["kindLabel"])),
@@ -258,8 +263,10 @@ def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
 def build_report(answers: Answers) -> Report:
     """Run the named queries and lay their answers out as the report's tables."""
 
-    def records(name: str) -> list[dict[str, Identifier | None]]:
-        return answers(name).records()
+    def records(name: str) -> list[dict[str, Term | None]]:
+        """The rows by column, as the engine's terms (no rdflib term is made)."""
+        answer = answers(name)
+        return [dict(zip(answer.variables, row, strict=True)) for row in answer.terms]
 
     audit = records("report-audit")
     audit_by_check = {_text(r["check"]): r for r in audit}
