@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from typer.testing import CliRunner, Result
@@ -33,7 +34,7 @@ from typer.testing import CliRunner, Result
 from coopdec_kg.cli import app
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines import remote
-from coopdec_kg.engines.remote import json_term
+from coopdec_kg.engines.remote import RESULTS_JSON, parse_answer
 from coopdec_kg.errors import EndpointError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -186,7 +187,7 @@ class CliRunnerFor:
 
 def count(endpoint: str, pattern: str = COUNT_ALL) -> int:
     _, rows = remote.select(endpoint, pattern)
-    return int(rows[0]["n"])
+    return int(rows[0][0].value)
 
 
 @pytest.fixture(scope="module")
@@ -213,12 +214,26 @@ def assert_one_line_error(result: Result, *fragments: str) -> str:
 Key = tuple[object, ...] | None
 
 
+def rdflib_term(binding: dict[str, Any]) -> object:
+    """An rdflib term from one binding of SPARQL 1.1 JSON results."""
+    if binding["type"] == "uri":
+        return URIRef(binding["value"])
+    if binding["type"] == "bnode":
+        return BNode(binding["value"])
+    datatype = binding.get("datatype")
+    return Literal(
+        binding["value"],
+        lang=binding.get("xml:lang"),
+        datatype=URIRef(datatype) if datatype else None,
+    )
+
+
 def term_key(binding: dict[str, Any] | None) -> Key:
     """A term compared by value: 200000 and 200000.0 (xsd:decimal) are the same number, a
     plain literal is an xsd:string, language tags ignore case, blank-node labels do not count."""
     if binding is None:
         return None
-    term = json_term(binding)
+    term = rdflib_term(binding)
     if isinstance(term, Literal):
         datatype = term.datatype or (None if term.language else XSD_STRING)
         return ("literal", str(datatype), (term.language or "").lower(), term.toPython())
@@ -504,6 +519,14 @@ def _handler(target: str) -> type[BaseHTTPRequestHandler]:
                     "results": {"bindings": [{"x": {"type": "triple", "value": "?"}}]},
                 }
                 self._send(200, json.dumps(odd).encode(), "application/sparql-results+json")
+            elif path == "/triple-term":
+                iri = {"type": "uri", "value": "https://example.org/a"}
+                triple = {"subject": iri, "predicate": iri, "object": iri}
+                star = {
+                    "head": {"vars": ["x"]},
+                    "results": {"bindings": [{"x": {"type": "triple", "value": triple}}]},
+                }
+                self._send(200, json.dumps(star).encode(), "application/sparql-results+json")
             elif path == "/error":
                 page = html + b"<p>Internal trouble " + b"y" * 5000 + b"</p></body></html>"
                 self._send(500, page, "text/html")
@@ -551,7 +574,8 @@ def fake(oxigraph: Server) -> Iterator[Fake]:
         ("/empty", ["did not answer with SPARQL JSON results", "an empty answer"]),
         ("/ask", ["did not answer with SPARQL SELECT results"]),
         ("/deep", ["did not answer with SPARQL JSON results"]),
-        ("/odd-term", ["unsupported term type"]),
+        ("/odd-term", ["did not answer with SPARQL JSON results", "triple"]),
+        ("/triple-term", ["unsupported term type", "triple term"]),
         ("/error", ["HTTP 500", "Internal trouble"]),
         ("/to-file", ["file:///etc/passwd", "only redirects to http(s)"]),
         ("/to-ftp", ["ftp://", "only redirects to http(s)"]),
@@ -617,20 +641,43 @@ def test_a_server_that_does_not_speak_http_is_one_line(cli: CliRunnerFor) -> Non
 # ---------------------------------------------------------------------------- answers
 
 
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+
+
 @pytest.mark.parametrize(
     ("binding", "term"),
     [
-        ({"type": "uri", "value": "https://example.org/a"}, URIRef("https://example.org/a")),
-        ({"type": "literal", "value": "a", "xml:lang": "fr"}, Literal("a", lang="fr")),
+        ({"type": "uri", "value": "https://example.org/a"}, ox.NamedNode("https://example.org/a")),
+        ({"type": "literal", "value": "a", "xml:lang": "fr"}, ox.Literal("a", language="fr")),
         (
             {"type": "typed-literal", "value": "2", "datatype": XSD_INTEGER},
-            Literal("2", datatype=URIRef(XSD_INTEGER)),
+            ox.Literal("2", datatype=ox.NamedNode(XSD_INTEGER)),
         ),
-        ({"type": "literal", "value": "a"}, Literal("a")),
+        ({"type": "literal", "value": "a"}, ox.Literal("a")),
+        ({"type": "bnode", "value": "b0"}, ox.BlankNode("b0")),
     ],
 )
 def test_json_terms(binding: dict[str, str], term: object) -> None:
-    assert json_term(binding) == term
+    document = {"head": {"vars": ["x"]}, "results": {"bindings": [{"x": binding}]}}
+    answer = parse_answer(json.dumps(document).encode(), RESULTS_JSON, "http://x/q")
+    assert answer == (["x"], [(term,)])
+
+
+def test_an_answer_is_read_in_the_format_the_server_sent() -> None:
+    """JSON, TSV or XML, whatever was asked for: the same terms, lexical forms as sent."""
+    decimal = ox.Literal("1.50", datatype=ox.NamedNode(XSD_DECIMAL))
+    expected = (["x", "y"], [(ox.NamedNode("https://example.org/a"), decimal), (None, None)])
+    tsv = b'?x\t?y\n<https://example.org/a>\t"1.50"^^<' + XSD_DECIMAL.encode() + b">\n\t\n"
+    assert parse_answer(tsv, "text/tab-separated-values; charset=utf-8", "http://x") == expected
+    bindings = [
+        {
+            "x": {"type": "uri", "value": "https://example.org/a"},
+            "y": {"type": "literal", "value": "1.50", "datatype": XSD_DECIMAL},
+        },
+        {},
+    ]
+    document = {"head": {"vars": ["x", "y"]}, "results": {"bindings": bindings}}
+    assert parse_answer(json.dumps(document).encode(), None, "http://x") == expected
 
 
 @pytest.mark.parametrize(
@@ -640,11 +687,35 @@ def test_json_terms(binding: dict[str, str], term: object) -> None:
         {"type": "uri", "value": 3},
         "text",
         {"type": "literal", "value": "a", "datatype": 1},
+        {"type": "literal", "value": "a", "xml:lang": "not a tag"},
     ],
 )
 def test_malformed_json_terms_are_refused(binding: object) -> None:
-    with pytest.raises(EndpointError):
-        json_term(binding)
+    document = {"head": {"vars": ["x"]}, "results": {"bindings": [{"x": binding}]}}
+    with pytest.raises(EndpointError, match="did not answer with SPARQL JSON results"):
+        parse_answer(json.dumps(document).encode(), RESULTS_JSON, "http://x/q")
+
+
+@pytest.mark.parametrize("output_format", ["csv", "tsv", "json"])
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [("amounts", []), ("partners-of-ca", ["-p", "ca=authority:ca-cergy-pontoise"])],
+)
+def test_the_same_bytes_as_the_store(
+    oxigraph: Server,
+    cli: CliRunnerFor,
+    pushed: str,
+    name: str,
+    parameters: list[str],
+    output_format: str,
+) -> None:
+    """The answer read from the server's TSV or JSON is written exactly as the store's."""
+    local = cli("query", name, *parameters, "--format", output_format)
+    distant = cli(
+        "query", name, *parameters, "--endpoint", oxigraph.query, "--format", output_format
+    )
+    assert local.exit_code == 0 and distant.exit_code == 0, distant.stderr
+    assert distant.stdout == local.stdout
 
 
 def test_a_value_that_is_not_unicode_is_refused(oxigraph: Server, cli: CliRunnerFor) -> None:

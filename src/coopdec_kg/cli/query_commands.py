@@ -226,7 +226,9 @@ def query_command(
         values = parse_assignments(parameters or [])
         bind(named, values)  # refuse bad values before loading anything
         if endpoint is not None:
-            result = run_remote(endpoint, named, values, timeout, max_answer_bytes)
+            result = run_remote(
+                endpoint, named, values, timeout, max_answer_bytes, output_format.value
+            )
         else:
             note_extra_files(content)
             result = _on_graph(content, engine, lambda answer: answer(named, values))

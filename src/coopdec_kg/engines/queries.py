@@ -675,11 +675,15 @@ def run_remote(
     values: Mapping[str, str] | None = None,
     timeout: float | None = None,
     max_bytes: int | None = None,
+    output_format: str = "json",
 ) -> QueryResult:
     """Run a named query on a remote SPARQL 1.1 endpoint, the values written as RDF terms
     (within `timeout` seconds in all, an answer of at most `max_bytes`: see
-    coopdec_kg.engines.remote)."""
-    from coopdec_kg.engines.remote import select
+    coopdec_kg.engines.remote). The server is asked for the results in the format that will
+    be written (TSV for CSV and tables: the smallest that keeps every term)."""
+    from coopdec_kg.engines.remote import RESULTS_JSON, RESULTS_TSV, select
 
-    columns, rows = select(endpoint, bound_text(query, values), timeout, max_bytes)
-    return QueryResult(tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows))
+    media_type = RESULTS_JSON if output_format == "json" else RESULTS_TSV
+    text = bound_text(query, values)
+    columns, rows = select(endpoint, text, timeout, max_bytes, media_type)
+    return QueryResult(tuple(columns), rows)
