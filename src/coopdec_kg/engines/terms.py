@@ -78,29 +78,7 @@ _KEPT: dict[str, re.Pattern[str] | None] = {
     RDF + "HTML": None,
 }
 
-# The numeric datatypes (rdflib's _NUMERIC_LITERAL_TYPES), and how the order reads the value of
-# the forms it is sure of (None: rdflib decides).
-NUMERIC_TYPES = frozenset(
-    XSD + local
-    for local in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "byte",
-        "int",
-        "long",
-        "negativeInteger",
-        "nonNegativeInteger",
-        "nonPositiveInteger",
-        "positiveInteger",
-        "short",
-        "unsignedByte",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-    )
-)
+# How the order reads the value of the numeric forms it is sure of (others: rdflib decides).
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NUMBER_READERS: dict[str, tuple[re.Pattern[str], Callable[[str], object]]] = {
     XSD + "integer": (re.compile(r"[+-]?[0-9]+"), int),
