@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph
 
 from coopdec_kg.content.namespaces import prefixes
-from coopdec_kg.engines.terms import Term, datatype, kind, language, lexical, text, to_rdflib
+from coopdec_kg.engines.terms import Term, converter, datatype, kind, language, lexical, text
 from coopdec_kg.terminal import printable
 
 if TYPE_CHECKING:
@@ -50,16 +50,8 @@ class QueryResult:
     @cached_property
     def rows(self) -> tuple[Row, ...]:
         """The rows as rdflib terms (each distinct term converted once)."""
-        converted: dict[object, Identifier | None] = {}
-
-        def rdflib_term(term: Term) -> Identifier | None:
-            try:
-                return converted[term]
-            except KeyError:
-                found = converted[term] = to_rdflib(term)
-                return found
-
-        return tuple(tuple(rdflib_term(term) for term in row) for row in self.terms)
+        convert = converter()
+        return tuple(tuple(map(convert, row)) for row in self.terms)
 
     def __len__(self) -> int:
         return len(self.terms)

@@ -487,31 +487,11 @@ def select(
     and parses its value, which dominated queries of 75 000 rows with repeated labels. Several
     queries about the same nodes may share `converted`, the terms already converted.
     """
-    import pyoxigraph
+    from coopdec_kg.engines.terms import converter
 
-    from coopdec_kg.engines.terms import to_rdflib
-
-    try:
-        found = store.query(query)
-        if not isinstance(found, pyoxigraph.QuerySolutions):
-            raise TypeError("not a SELECT query")
-        columns = tuple(variable.value for variable in found.variables)
-        known = {} if converted is None else converted
-        known[None] = None
-
-        def rdflib_term(term: object) -> Identifier | None:
-            try:
-                return known[term]
-            except KeyError:
-                found = known[term] = to_rdflib(term)
-                return found
-
-        width = range(len(columns))
-        return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in found]
-    except (OSError, RuntimeError) as error:
-        if str(error).startswith("Corruption"):
-            raise StoreCorrupted(_one_line(error)) from error
-        raise
+    columns, rows = solutions(store, query)
+    convert = converter(converted)
+    return columns, [tuple(map(convert, row)) for row in rows]
 
 
 def _values(nodes: Sequence[URIRef]) -> str:
