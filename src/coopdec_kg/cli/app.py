@@ -23,7 +23,13 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from coopdec_kg.cli import law_commands, publish_commands, query_commands, scale_commands
+from coopdec_kg.cli import (
+    law_commands,
+    publish_commands,
+    query_commands,
+    scale_commands,
+    serve_commands,
+)
 from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL_ERROR,
@@ -87,6 +93,7 @@ app.add_typer(query_commands.commands)
 app.add_typer(law_commands.commands)
 app.add_typer(publish_commands.commands)
 app.add_typer(scale_commands.commands)
+app.add_typer(serve_commands.commands)
 
 
 class _NotesOnStderr(logging.Handler):
