@@ -33,9 +33,9 @@ import re
 import shutil
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -485,16 +485,12 @@ def solutions(store: pyoxigraph.Store, query: str) -> Answer:
     result writers and the ordering read, without making rdflib terms)."""
     import pyoxigraph
 
-    try:
+    with _corruption_reported():
         answer = store.query(query)
         if not isinstance(answer, pyoxigraph.QuerySolutions):
             raise TypeError("not a SELECT query")
         columns = tuple(variable.value for variable in answer.variables)
         return columns, [tuple(solution) for solution in answer]
-    except (OSError, RuntimeError) as error:
-        if str(error).startswith("Corruption"):
-            raise StoreCorrupted(_one_line(error)) from error
-        raise
 
 
 def select(
@@ -511,6 +507,42 @@ def select(
     columns, rows = solutions(store, query)
     convert = converter(converted)
     return columns, [tuple(map(convert, row)) for row in rows]
+
+
+def ask(store: pyoxigraph.Store, query: str) -> bool:
+    """Run an ASK query on the store."""
+    import pyoxigraph
+
+    with _corruption_reported():
+        answer = store.query(query)
+    if not isinstance(answer, pyoxigraph.QueryBoolean):
+        raise TypeError("not an ASK query")
+    return bool(answer)
+
+
+def construct(store: pyoxigraph.Store, query: str) -> list[tuple[Identifier, ...]]:
+    """Run a CONSTRUCT or DESCRIBE query on the store: its triples, as rdflib terms."""
+    import pyoxigraph
+
+    from coopdec_kg.engines.terms import to_rdflib
+
+    with _corruption_reported():
+        answer = store.query(query)
+        if not isinstance(answer, pyoxigraph.QueryTriples):
+            raise TypeError("not a CONSTRUCT or DESCRIBE query")
+        triples = [tuple(map(to_rdflib, (t.subject, t.predicate, t.object))) for t in answer]
+    return [triple for triple in triples if None not in triple]  # type: ignore[misc]
+
+
+@contextmanager
+def _corruption_reported() -> Iterator[None]:
+    """A read that meets corrupt data raises StoreCorrupted (`with_current` rebuilds)."""
+    try:
+        yield
+    except (OSError, RuntimeError) as error:
+        if str(error).startswith("Corruption"):
+            raise StoreCorrupted(_one_line(error)) from error
+        raise
 
 
 def _values(nodes: Sequence[URIRef]) -> str:
