@@ -27,7 +27,8 @@ from coopdec_kg.engines.terms import Term, converter, datatype, kind, language, 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
 
-    Row = tuple[Identifier | None, ...]
+# A row as rdflib terms (None where a variable is unbound).
+Row = tuple["Identifier | None", ...]
 
 FORMATS = ("table", "csv", "tsv", "json")
 NUMERIC_TYPES = frozenset(
