@@ -164,14 +164,17 @@ for solution in solutions:
 """
 
 
-def engine_alone_commands(queries: dict[str, list[str]], work: Path) -> dict[str, list[str]]:
-    """For each query, the ENGINE_ALONE command on the store `build` made in `work`."""
+def engine_alone_commands(
+    queries: dict[str, list[str]], work: Path, store_location: Path | None = None
+) -> dict[str, list[str]]:
+    """For each query, the ENGINE_ALONE command on the store `build` made in `work` (or at
+    `store_location`)."""
     from coopdec_kg.content.project import Project
     from coopdec_kg.engines.queries import find_query, parse_assignments, store_text
     from coopdec_kg.engines.store import open_current
 
     project = Project.at(REPO)
-    store, info = open_current(project, work / "store")
+    store, info = open_current(project, store_location or work / "store")
     del store  # only its folder is needed; each measured process opens it read-only
     commands = {}
     for name, args in queries.items():

@@ -9,10 +9,11 @@ import hashlib
 import json
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF
 from typer.testing import CliRunner
 
@@ -200,6 +201,62 @@ def test_cli_add_exit_codes(runner: CliRunner, content: Project, tmp_path: Path)
     assert "Added:" in accepted.stderr
     again = runner.invoke(app, ["--root", root, "add", "--lang", "fr", str(GOOD)])
     assert again.exit_code == 0 and "Déjà présent" in again.stderr
+
+
+def copy_of(project: Project, folder: Path) -> Project:
+    for name in ("ontology", "data", "queries"):
+        shutil.copytree(project.root / name, folder / name)
+    return Project.at(folder)
+
+
+def findings_of(outcome: submission_module.AddOutcome) -> list[tuple[str, ...]]:
+    report = outcome.report
+    assert report is not None
+    # A complex path (sh:alternativePath …) is a blank node, labelled anew in each report.
+    return sorted(
+        (
+            str(f.focus),
+            str(f.shape),
+            str(f.severity),
+            "[complex path]" if isinstance(f.path, BNode) else str(f.path),
+            str(f.value),
+        )
+        for f in report.findings
+    )
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [GOOD],
+        [BAD],
+        [GOOD, OTHER_GOOD],
+        [GOOD, BAD],
+        [FIXTURES / "rule3-warn-unmapped-domain.ttl"],
+        [FIXTURES / "rule9-bad-label-and-source.ttl"],
+    ],
+    ids=lambda batch: "+".join(path.stem for path in batch),
+)
+def test_add_validates_on_the_store_as_the_reference_does(
+    project: Project, tmp_path: Path, batch: list[Path]
+) -> None:
+    """`add` validates like `validate` (the compiled shapes on the store's neighbourhood, the
+    default): the same verdict, results and written bytes as pySHACL on the merged graph."""
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    on_store = copy_of(project, tmp_path / "store")
+    reference = copy_of(project, tmp_path / "reference")
+    fast = add_files(on_store, batch, created=created)
+    slow = add_files(reference, batch, created=created, targeted=False)
+    assert fast.accepted == slow.accepted
+    assert findings_of(fast) == findings_of(slow)
+    assert [p.read_bytes() for p in fast.written] == [p.read_bytes() for p in slow.written]
+    assert [p.name for p in fast.written] == [p.name for p in slow.written]
+
+
+def test_cli_add_on_the_reference_engine(runner: CliRunner, content: Project) -> None:
+    root = str(content.root)
+    rejected = runner.invoke(app, ["--root", root, "add", "--engine", "rdflib", str(BAD)])
+    assert rejected.exit_code == 1 and "rien n'a été écrit" in rejected.stderr
 
 
 def test_the_content_shipped_with_the_package_is_never_written(

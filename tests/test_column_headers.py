@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
 
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.queries import load_queries, load_query
@@ -55,7 +54,7 @@ def test_values_and_via_are_read(tmp_path: Path) -> None:
 """
     query = load_query(write(tmp_path, columns))
     assert query.headers["s"].code
-    assert query.headers["label"].via == URIRef("http://www.w3.org/2004/02/skos/core#definition")
+    assert query.headers["label"].via == "http://www.w3.org/2004/02/skos/core#definition"
     assert query.headers["n"].value("within", "fr") == "dedans"
     assert query.headers["n"].value("within", "en") == "inside"
     assert query.headers["n"].value("other", "en") == "other"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pyoxigraph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.engines.ordering import LocalOrder, SortKey, plan
+from coopdec_kg.engines.store import solutions
+from coopdec_kg.engines.terms import to_rdflib
 
 EX = Namespace("https://example.org/")
 XSD_ = Namespace("http://www.w3.org/2001/XMLSchema#")  # (rdflib's XSD warns when pytest probes it)
@@ -23,10 +26,28 @@ def rdflib_answer(graph: Graph, query: str) -> tuple[tuple[str, ...], list[tuple
 
 
 def moved(graph: Graph, query: str) -> list[tuple[object, ...]]:
-    """The query run unordered by rdflib, then ordered by the plan."""
+    """The query run unordered on the graph in a pyoxigraph store, then ordered by the plan
+    (as rdflib terms, compared by value: the store writes some numbers in another form)."""
     local = plan(query)
     assert local is not None
-    return local.apply(rdflib_answer(graph, local.query))[1]  # type: ignore[arg-type]
+    store = pyoxigraph.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES)
+    rows = local.apply(solutions(store, local.query))[1]
+    return [tuple(value(to_rdflib(term)) for term in row) for row in rows]
+
+
+def value(term: object) -> object:
+    """A term as its kind and value: the same for "1.50" and "1.5"^^xsd:decimal."""
+    if isinstance(term, Literal):  # the store types "x" xsd:string
+        datatype = None if term.datatype == XSD_.string else term.datatype
+        return (datatype, term.language, term.toPython())
+    if isinstance(term, BNode):  # the store labels it anew (the examples hold one blank node)
+        return BNode
+    return term
+
+
+def expected(graph: Graph, query: str) -> list[tuple[object, ...]]:
+    return [tuple(value(term) for term in row) for row in rdflib_answer(graph, query)[1]]
 
 
 numbers = st.one_of(
@@ -61,7 +82,7 @@ def test_rows_are_ordered_as_rdflib_orders_them(values: list[Identifier | None])
             PREFIX + "SELECT ?s ?o WHERE { ?s ex:kind ex:thing OPTIONAL { ?s ex:value ?o } } "
             f"ORDER BY {order}"
         )
-        assert moved(graph, query) == rdflib_answer(graph, query)[1], order
+        assert moved(graph, query) == expected(graph, query), order
 
 
 def test_expression_keys_are_hidden_columns_dropped_after_sorting() -> None:
@@ -79,7 +100,7 @@ def test_expression_keys_are_hidden_columns_dropped_after_sorting() -> None:
     assert local is not None and local.hidden == 1
     assert "(COALESCE(?high, ?low) AS ?__order1)" in local.query
     assert "ORDER BY" not in local.query
-    assert moved(graph, query) == rdflib_answer(graph, query)[1]
+    assert moved(graph, query) == expected(graph, query)
     assert [row[0] for row in moved(graph, query)] == [EX.b, EX.b, EX.c, EX.a]
 
 
@@ -121,10 +142,11 @@ def test_sub_select_orders_stay_where_they_are() -> None:
 
 
 def test_apply_keeps_the_engine_order_of_ties() -> None:
-    rows: list[tuple[Identifier | None, ...]] = [
-        (EX.b, Literal(1)),
-        (EX.a, Literal(1)),
-        (EX.c, Literal(0)),
+    integer = pyoxigraph.NamedNode(str(XSD_.integer))
+    rows: list[tuple[object, ...]] = [
+        (pyoxigraph.NamedNode(EX.b), pyoxigraph.Literal("1", datatype=integer)),
+        (pyoxigraph.NamedNode(EX.a), pyoxigraph.Literal("1", datatype=integer)),
+        (pyoxigraph.NamedNode(EX.c), pyoxigraph.Literal("0", datatype=integer)),
     ]
     local = LocalOrder("", (SortKey("v", False),), 0, 0, None)
     assert local.apply((("s", "v"), rows))[1] == [rows[2], rows[0], rows[1]]

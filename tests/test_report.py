@@ -187,6 +187,15 @@ def test_report_command_markdown(runner: CliRunner) -> None:
     assert result.stderr == ""
 
 
+def test_the_store_and_rdflib_give_the_same_bytes(runner: CliRunner, report: Report) -> None:
+    """`report` reads the store's terms without making rdflib terms: the same page as rdflib."""
+    on_store = runner.invoke(app, [*ROOT, "report"])
+    assert on_store.exit_code == 0, on_store.stderr
+    assert on_store.stdout == to_markdown(report)
+    html = runner.invoke(app, [*ROOT, "report", "-f", "html"])
+    assert html.stdout == to_html(report)
+
+
 def test_report_in_english_names_and_numbers_as_english_writes_them(runner: CliRunner) -> None:
     result = runner.invoke(app, [*ROOT, "report", "--lang", "en"])
     assert result.exit_code == 0, result.stderr

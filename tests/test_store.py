@@ -7,6 +7,7 @@ query exactly as the rdflib reference engine does.
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from pathlib import Path
 
@@ -73,6 +74,46 @@ def test_store_is_rebuilt_when_a_data_file_changes(content: Project, tmp_path: P
     locks.release_read_lock(before.path)  # as if that process had ended
     store.open_current(content, location)
     assert not before.path.exists(), "then the stale store is removed"
+
+
+def test_unchanged_files_are_not_read_again(
+    content: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint is recalled while sizes, times and inodes are those recorded; a touch
+    has the files hashed once (no rebuild), then recalled again."""
+    location = tmp_path / "store"
+    _, built = store.open_current(content, location)
+    hashed: list[int] = []
+    hashing = store.fingerprint
+
+    def counted(files: object) -> str:
+        hashed.append(1)
+        return hashing(files)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "fingerprint", counted)
+    _, again = store.open_current(content, location)
+    assert hashed == [] and again.path == built.path and not again.rebuilt
+    os.utime(content.ontology_file)  # touched: same bytes
+    _, touched = store.open_current(content, location)
+    assert hashed == [1] and touched.path == built.path and not touched.rebuilt
+    store.open_current(content, location)
+    assert hashed == [1], "the new stats were recorded"
+
+
+def test_an_edit_that_keeps_size_and_time_is_still_seen(content: Project, tmp_path: Path) -> None:
+    """Same size, modification time set back: the change time (which no user call sets) and
+    the hash still tell."""
+    location = tmp_path / "store"
+    _, before = store.open_current(content, location)
+    path = content.data_files[0]
+    was = path.stat()
+    text = path.read_bytes()
+    position = text.index(b"@fr")
+    path.write_bytes(text[:position] + b"@en" + text[position + 3 :])
+    os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
+    assert path.stat().st_size == was.st_size
+    _, after = store.open_current(content, location)
+    assert after.rebuilt and after.fingerprint != before.fingerprint
 
 
 def test_a_crash_during_a_build_leaves_the_previous_store_trusted(
@@ -196,28 +237,28 @@ def test_a_store_query_leaves_the_cycle_collector_as_it_found_it(
     opened, _ = store.open_current(project, tmp_path / "store")
     query = next(q for q in load_queries(project) if q.name == "actions-by-domain")
     seen: list[bool] = []
-    building = store.select
+    building = store.solutions
 
-    def spying_select(*args: object) -> object:
+    def spying_solutions(*args: object) -> object:
         seen.append(gc.isenabled())
         return building(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "select", spying_select)
+    monkeypatch.setattr(store, "solutions", spying_solutions)
     assert gc.isenabled()
     # the report's 70 actions: 46 filed under a domain, 3 of them under two (issue 13: 24 have none)
     assert len(run_on_store(opened, query)) == 49
     assert seen == [False] and gc.isenabled()
 
-    def failing_select(*args: object) -> object:
+    def failing_solutions(*args: object) -> object:
         raise RuntimeError("the engine failed")
 
-    monkeypatch.setattr(store, "select", failing_select)
+    monkeypatch.setattr(store, "solutions", failing_solutions)
     with pytest.raises(RuntimeError):
         run_on_store(opened, query)
     assert gc.isenabled()
     gc.disable()
     try:
-        monkeypatch.setattr(store, "select", building)
+        monkeypatch.setattr(store, "solutions", building)
         run_on_store(opened, query)
         assert not gc.isenabled()
     finally:

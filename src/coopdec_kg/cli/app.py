@@ -25,7 +25,6 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from coopdec_kg import __version__
 from coopdec_kg.cli import (
     law_commands,
     publish_commands,
@@ -163,6 +162,8 @@ def _show_library_notes() -> None:
 
 def _print_version(value: bool) -> None:
     if value:
+        from coopdec_kg import __version__
+
         typer.echo(f"coopdec-kg {__version__}")
         raise typer.Exit()
 

@@ -162,7 +162,7 @@ class Command(TyperCommand):
 
 
 def _argument_name(argument: TyperArgument) -> str:
-    name = argument.metavar or argument.name.upper()
+    name = argument.metavar or (argument.name or "").upper()
     return name if argument.nargs == 1 or name.endswith("...") else f"{name}..."
 
 

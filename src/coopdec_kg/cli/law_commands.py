@@ -68,6 +68,15 @@ _MAX_BYTES_OPTION = typer.Option(
 )
 
 
+_VALIDATION_ENGINE_OPTION = typer.Option(
+    "--engine",
+    case_sensitive=False,
+    help="store: only the neighbourhood the rules need, read from the persistent store "
+    "(fast at any scale); rdflib: the files merged with the whole graph (the reference). "
+    "Both give the same results.",
+)
+
+
 @commands.command("validate", short_help="Check new cooperation data against the law (SHACL).")
 def validate_command(
     files: Annotated[list[Path] | None, _SUBMITTED_FILES] = None,
@@ -84,16 +93,7 @@ def validate_command(
     ] = ValidationFormat.text,
     input_format: Annotated[InputFormat | None, _INPUT_FORMAT_OPTION] = None,
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            "--engine",
-            case_sensitive=False,
-            help="store: only the neighbourhood the rules need, read from the persistent store "
-            "(fast at any scale); rdflib: the files merged with the whole graph (the reference). "
-            "Both give the same results.",
-        ),
-    ] = Engine.store,
+    engine: Annotated[Engine, _VALIDATION_ENGINE_OPTION] = Engine.store,
     severity: Annotated[
         Severity,
         typer.Option(
@@ -158,6 +158,7 @@ def add_command(
     lang: Annotated[Language | None, _LANG_OPTION] = None,
     input_format: Annotated[InputFormat | None, _INPUT_FORMAT_OPTION] = None,
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
+    engine: Annotated[Engine, _VALIDATION_ENGINE_OPTION] = Engine.store,
 ) -> None:
     """Validate the files together like `validate`; if they conform, store each one as a new
     file data/submission-<id>.ttl (its resources in the namespace submission:<id>/, each linked
@@ -175,6 +176,7 @@ def add_command(
             files,
             input_format=input_format.value if input_format else None,
             max_bytes=max_bytes,
+            targeted=engine is Engine.store,
         )
     reader = language(lang)
     if outcome.report is not None:

@@ -191,9 +191,9 @@ def _complete_query_name(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion of NAME: the query files of the content folder chosen on the line."""
     from coopdec_kg.engines.queries import query_names
 
-    root = ctx.find_root().params.get("root")
+    root = ctx.find_root().params.get("root")  # as typed: completion does not convert it
     try:
-        names = query_names(Project.locate(root))
+        names = query_names(Project.locate(None if root is None else Path(root)))
     except CoopdecError:
         return []
     return [name for name in names if name.startswith(incomplete)]

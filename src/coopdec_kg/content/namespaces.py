@@ -11,12 +11,30 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Namespace
+if TYPE_CHECKING:
+    from rdflib import Namespace
 
-CDO = Namespace("https://w3id.org/coopdec-kg/ontology#")
-CDR = Namespace("https://w3id.org/coopdec-kg/id/")
+    CDO: Namespace
+    CDR: Namespace
+
+NAMESPACES = {
+    "CDO": "https://w3id.org/coopdec-kg/ontology#",
+    "CDR": "https://w3id.org/coopdec-kg/id/",
+}
+
+
+def __getattr__(name: str) -> Namespace:
+    """CDO and CDR as rdflib namespaces, made when first asked for: importing rdflib costs
+    more than a small query on the store, which needs only the prefixes."""
+    if name not in NAMESPACES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rdflib import Namespace
+
+    namespace = Namespace(NAMESPACES[name])
+    globals()[name] = namespace
+    return namespace
 
 
 @cache

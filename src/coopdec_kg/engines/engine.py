@@ -11,21 +11,19 @@ DESCRIBE.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from rdflib import Graph
-
-from coopdec_kg.content.graph import new_graph
 from coopdec_kg.engines.adhoc import AdhocQuery
 from coopdec_kg.engines.results import QueryResult, Row
 
 if TYPE_CHECKING:
     import pyoxigraph
+    from rdflib import Graph
 
     from coopdec_kg.engines.queries import NamedQuery
 
 # What an ad-hoc query answers: rows (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
-Answer = QueryResult | bool | Graph
+Answer: TypeAlias = "QueryResult | bool | Graph"  # (text: no rdflib import to run a query)
 
 
 class Engine(Protocol):
@@ -75,6 +73,8 @@ class OnGraph:
 
     def construct(self, text: str) -> Graph:
         found = self.graph.query(text).graph
+        from coopdec_kg.content.graph import new_graph
+
         graph = new_graph()
         if found is not None:
             for triple in found:
@@ -105,6 +105,7 @@ class OnStore:
         return ask(self.store, text)
 
     def construct(self, text: str) -> Graph:
+        from coopdec_kg.content.graph import new_graph
         from coopdec_kg.engines.store import construct
 
         graph = new_graph()
@@ -132,10 +133,8 @@ class OnEndpoint:
     def select(self, text: str) -> QueryResult:
         from coopdec_kg.engines.remote import select
 
-        columns, rows = select(self.url, text, {}, self.timeout, self.max_bytes)
-        return QueryResult(
-            tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows)
-        )
+        columns, rows = select(self.url, text, self.timeout, self.max_bytes)
+        return QueryResult(tuple(columns), rows)
 
     def ask(self, text: str) -> bool:
         from coopdec_kg.engines.remote import ask

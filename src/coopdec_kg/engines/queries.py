@@ -8,8 +8,15 @@ Parameters follow grlc's naming of variables: `?_name` (required), `?__name` (op
 unbound when not given), with an optional type suffix: `?_ca_iri`, `?__year_integer`,
 `?_label_fr` (language), `?_text_literal`, `?_n_number`, `?_d_xsd_date`. Each one is declared
 in the header under `params` with a description. Values given by the user are parsed into RDF
-terms of the declared type and bound as terms (rdflib `initBindings`): they are never pasted into
-the query text, so a value such as `x" } ; DROP ALL #` simply matches nothing.
+terms of the declared type (pyoxigraph's terms, which check IRIs and language tags), and each
+term is written, in its N-Triples form, where its variable stood (sparql_text.with_terms): the
+same text for every engine, which each plans with the value known. The user's text is never
+pasted into the query, so a value such as `x" } ; DROP ALL #` is one literal that matches
+nothing.
+
+Loading a query reads its header and parses its SPARQL once per text: the outline (columns,
+variables, the checked header) is remembered on disk (query_outline), so that running a named
+query needs neither rdflib nor a YAML parser.
 """
 
 from __future__ import annotations
@@ -24,21 +31,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import yaml
-from rdflib import Literal, URIRef, Variable
-from rdflib.term import Identifier
+import pyoxigraph
 
 from coopdec_kg.content.namespaces import expand_curie, prefixes
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.query_outline import Outline, recall, remember
-from coopdec_kg.engines.results import QueryResult, Row
-from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
+from coopdec_kg.engines.results import QueryResult
+from coopdec_kg.engines.sparql_text import term_text, with_terms
+from coopdec_kg.errors import BadQueryHeader, ContentError, ParameterError, QueryError, UnknownQuery
 
 if TYPE_CHECKING:
-    import pyoxigraph
     from rdflib import Graph
 
     from coopdec_kg.engines.ordering import LocalOrder
+
+# A parameter's value: an IRI or a literal.
+Term = pyoxigraph.NamedNode | pyoxigraph.Literal
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -88,6 +96,18 @@ LEXICAL_FORMS: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"^-?(?P<y>\d{{4,}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}){_TIMEZONE}$"),
 }
 NUMBER_FORMS = (("integer", LEXICAL_FORMS["integer"]), ("decimal", LEXICAL_FORMS["decimal"]))
+# A valid value of each of those types (to check where a query uses a parameter).
+SAMPLE_VALUES = {
+    "string": "x",
+    "integer": "1",
+    "nonNegativeInteger": "1",
+    "positiveInteger": "1",
+    "decimal": "1.0",
+    "double": "1.0",
+    "boolean": "true",
+    "gYear": "2000",
+    "date": "2000-01-01",
+}
 
 # What an IRI parameter may look like once expanded: an absolute http(s) or urn IRI without the
 # characters that RFC 3987 / SPARQL's IRIREF exclude.
@@ -107,7 +127,7 @@ class Parameter:
     language: str | None  # when kind == "language"
     description: str
     default: str | None = None
-    choices: tuple[Identifier, ...] = ()
+    choices: tuple[Term, ...] = ()
 
     @property
     def type_label(self) -> str:
@@ -134,7 +154,7 @@ class ColumnHeader:
     name: str
     titles: Mapping[str, str]
     of: str | None = None
-    via: URIRef | None = None
+    via: str | None = None  # a property's IRI (text: no rdflib import to load a query)
     code: bool = False
     plain: bool = False
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -216,13 +236,16 @@ def load_query(path: Path) -> NamedQuery:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise QueryError(f"{path}: cannot read query file: {error}") from error
-    header = parse_header(text, path)
     outline = recall(text)
     if outline is None:
+        header = parse_header(text, path)
         prepared = _prepare(text, path)
         columns = tuple(str(v) for v in prepared.algebra["PV"])
-        outline = Outline(columns, frozenset(_variables(prepared.algebra)))
+        variables = frozenset(_variables(prepared.algebra))
+        _check_bindable(text, columns, _declare_parameters(header, variables, path), path)
+        outline = Outline(columns, variables, header)
         remember(text, outline)
+    header = dict(outline.header)
     parameters = _declare_parameters(header, outline.variables, path)
     headers = _column_headers(header.get("columns"), outline.columns, path)
     return NamedQuery(
@@ -260,6 +283,8 @@ def parse_header(text: str, path: Path | str = "<query>") -> dict[str, Any]:
         yaml_text, _ = split_header(text)
     except BadQueryHeader as error:
         raise BadQueryHeader(f"{path}: {error}") from None
+    import yaml
+
     try:
         header = yaml.safe_load(yaml_text) if yaml_text.strip() else None
     except yaml.YAMLError as error:
@@ -334,6 +359,40 @@ def _single_key_items(value: object, key: str, path: Path | str) -> dict[str, ob
     return merged
 
 
+def _check_bindable(
+    text: str, columns: tuple[str, ...], parameters: Sequence[Parameter], path: Path
+) -> None:
+    """Refuse a query whose parameters cannot be written as terms where they stand (a literal
+    parameter as a predicate, a parameter assigned with AS…) or whose columns would change."""
+    for parameter in parameters:
+        try:
+            bound = with_terms(text, {parameter.variable: term_text(_sample(parameter))}, str(path))
+            prepared = _prepare(bound, path)
+        except (ContentError, QueryError) as error:
+            raise BadQueryHeader(
+                f"{path}: the value of parameter {parameter.name!r} cannot be written in place "
+                f"of ?{parameter.variable} ({error})"
+            ) from None
+        if tuple(str(v) for v in prepared.algebra["PV"]) != columns:
+            raise BadQueryHeader(
+                f"{path}: binding ?{parameter.variable} changes the columns: list them after SELECT"
+            )
+
+
+def _sample(parameter: Parameter) -> Term:
+    """A value of the parameter's kind, for checking where the query uses it."""
+    if parameter.kind == "iri":
+        return pyoxigraph.NamedNode("https://example.org/parameter")
+    if parameter.kind == "language":
+        return pyoxigraph.Literal("x", language=parameter.language)
+    if parameter.kind == "number":
+        return pyoxigraph.Literal("1", datatype=pyoxigraph.NamedNode(XSD + "integer"))
+    if parameter.kind == "datatype" and parameter.datatype is not None:
+        lexical = SAMPLE_VALUES[parameter.datatype.removeprefix(XSD)]
+        return pyoxigraph.Literal(lexical, datatype=pyoxigraph.NamedNode(parameter.datatype))
+    return pyoxigraph.Literal("x")
+
+
 def _column_headers(
     declared: object, columns: Sequence[str], path: Path | str
 ) -> dict[str, ColumnHeader]:
@@ -388,7 +447,7 @@ def _column_header(
         expanded = expand_curie(via) if isinstance(via, str) else None
         if of is None or expanded is None:
             raise BadQueryHeader(f"{where}: via must be a property CURIE, with of")
-        via = URIRef(expanded)
+        via = expanded
     for flag in ("code", "plain"):
         if not isinstance(entry.get(flag, False), bool):
             raise BadQueryHeader(f"{where}: {flag} must be true or false")
@@ -452,6 +511,8 @@ def _node_names(algebra: object) -> set[str]:
 
 
 def _variables(algebra: object) -> set[str]:
+    from rdflib import Variable
+
     return {str(n) for n in _walk(algebra) if isinstance(n, Variable)}
 
 
@@ -562,12 +623,12 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
     return values
 
 
-def parse_iri(text: str) -> URIRef:
+def parse_iri(text: str) -> pyoxigraph.NamedNode:
     """An IRI from `<…>`, an absolute http(s)/urn IRI, or a CURIE with the project's prefixes.
 
-    >>> str(parse_iri("authority:ca-cergy-pontoise"))
+    >>> parse_iri("authority:ca-cergy-pontoise").value
     'https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise'
-    >>> str(parse_iri("cdr:authority/ca-cergy-pontoise"))
+    >>> parse_iri("cdr:authority/ca-cergy-pontoise").value
     'https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise'
     """
     value = text.strip()
@@ -583,15 +644,18 @@ def parse_iri(text: str) -> URIRef:
                 f"{text!r}: unknown prefix {curie['prefix']!r} "
                 "(use a project prefix such as authority: or a full https:// IRI)"
             )
-    if not IRI_VALUE.match(value):
-        raise ParameterError(
-            f"{text!r} is not an IRI (give <https://…>, https://… or a CURIE such as "
-            "authority:ca-cergy-pontoise)"
-        )
-    return URIRef(value)
+    if IRI_VALUE.match(value):
+        try:
+            return pyoxigraph.NamedNode(value)
+        except ValueError:  # e.g. a bad %-escape: pyoxigraph checks the IRI's syntax
+            pass
+    raise ParameterError(
+        f"{text!r} is not an IRI (give <https://…>, https://… or a CURIE such as "
+        "authority:ca-cergy-pontoise)"
+    )
 
 
-def parse_value(parameter: Parameter, text: str) -> Identifier:
+def parse_value(parameter: Parameter, text: str) -> Term:
     """The RDF term for a value given as text, checked against the parameter's type."""
     if text == "":
         raise ParameterError(f"parameter {parameter.name!r} has an empty value")
@@ -601,22 +665,26 @@ def parse_value(parameter: Parameter, text: str) -> Identifier:
         except ParameterError as error:
             raise ParameterError(f"parameter {parameter.name!r}: {error}") from None
     if parameter.kind == "literal":
-        return Literal(text)
+        return pyoxigraph.Literal(text)
     if parameter.kind == "language":
-        return Literal(text, lang=parameter.language)
+        return pyoxigraph.Literal(text, language=parameter.language)
     if parameter.kind == "number":
         for local, form in NUMBER_FORMS:
             if form.match(text):
-                return Literal(text, datatype=URIRef(XSD + local))
+                return _typed(text, XSD + local)
         if LEXICAL_FORMS["double"].match(text):
-            return Literal(text, datatype=URIRef(XSD + "double"))
+            return _typed(text, XSD + "double")
         raise ParameterError(f"parameter {parameter.name!r}: {text!r} is not a number")
     assert parameter.datatype is not None
     local = parameter.datatype[len(XSD) :]
     match = LEXICAL_FORMS[local].match(text)
     if match is None or (local == "date" and not _real_date(match)):
         raise ParameterError(f"parameter {parameter.name!r}: {text!r} is not a valid xsd:{local}")
-    return Literal(text, datatype=URIRef(parameter.datatype))
+    return _typed(text, parameter.datatype)
+
+
+def _typed(text: str, datatype: str) -> pyoxigraph.Literal:
+    return pyoxigraph.Literal(text, datatype=pyoxigraph.NamedNode(datatype))
 
 
 def _real_date(match: re.Match[str]) -> bool:
@@ -627,7 +695,7 @@ def _real_date(match: re.Match[str]) -> bool:
     return True
 
 
-def bind(query: NamedQuery, values: Mapping[str, str]) -> dict[str, Identifier]:
+def bind(query: NamedQuery, values: Mapping[str, str]) -> dict[str, Term]:
     """Variable → RDF term for the given values; defaults fill gaps; optional ones stay unbound."""
     for name in values:
         if query.parameter(name) is None:
@@ -635,7 +703,7 @@ def bind(query: NamedQuery, values: Mapping[str, str]) -> dict[str, Identifier]:
             raise ParameterError(
                 f"query {query.name!r} has no parameter {name!r} (parameters: {known})"
             )
-    bindings: dict[str, Identifier] = {}
+    bindings: dict[str, Term] = {}
     for parameter in query.parameters:
         text = values.get(parameter.name, parameter.default)
         if text is None:
@@ -645,23 +713,31 @@ def bind(query: NamedQuery, values: Mapping[str, str]) -> dict[str, Identifier]:
             continue
         term = parse_value(parameter, text)
         if parameter.choices and term not in parameter.choices:
-            allowed = ", ".join(str(c) for c in parameter.choices)
+            allowed = ", ".join(c.value for c in parameter.choices)
             raise ParameterError(f"parameter {parameter.name!r} must be one of: {allowed}")
         bindings[parameter.variable] = term
     return bindings
+
+
+def bound_text(query: NamedQuery, values: Mapping[str, str] | None = None) -> str:
+    """The query's text with the given values written as RDF terms where their variables stand
+    (checked by `bind`; optional parameters left out stay unbound variables)."""
+    terms = {name: term_text(term) for name, term in bind(query, values or {}).items()}
+    try:
+        return with_terms(query.text, terms, str(query.path))
+    except ContentError as error:  # pragma: no cover - load_query checked where each one stands
+        raise QueryError(str(error)) from None
 
 
 # ------------------------------------------------------------------------------------ running
 
 
 def run(graph: Graph, query: NamedQuery, values: Mapping[str, str] | None = None) -> QueryResult:
-    """Run a named query on the embedded graph, the values bound as RDF terms."""
-    bindings = bind(query, values or {})
-    prepared = _prepare(query.text, query.path)
-    result = graph.query(prepared, initBindings={Variable(k): v for k, v in bindings.items()})
+    """Run a named query with rdflib on a graph, the values written as RDF terms."""
+    prepared = _prepare(bound_text(query, values), query.path)
+    result = graph.query(prepared)
     columns = tuple(str(v) for v in result.vars or ())
-    rows = tuple(tuple(cast(Row, row)) for row in result)
-    return QueryResult(columns, rows)
+    return QueryResult(columns, tuple(tuple(cast(Sequence[Any], row)) for row in result))
 
 
 def describe(query: NamedQuery) -> dict[str, object]:
@@ -681,7 +757,7 @@ def describe(query: NamedQuery) -> dict[str, object]:
                 "required": p.required,
                 "description": p.description,
                 **({"default": p.default} if p.default is not None else {}),
-                **({"choices": [str(c) for c in p.choices]} if p.choices else {}),
+                **({"choices": [c.value for c in p.choices]} if p.choices else {}),
             }
             for p in query.parameters
         ],
@@ -691,16 +767,17 @@ def describe(query: NamedQuery) -> dict[str, object]:
 def run_on_store(
     store: pyoxigraph.Store, query: NamedQuery, values: Mapping[str, str] | None = None
 ) -> QueryResult:
-    """Run a named query on the persistent store, the values bound as a VALUES block of terms.
+    """Run a named query on the persistent store, the values written as RDF terms.
 
     The rows are ordered in Python when the query allows it (see ordering.py: Oxigraph's sort
-    is the slowest part of large answers).
+    is the slowest part of large answers). They hold the store's terms: the result writers
+    read them as they are, and rdflib terms are made only if `rows` is asked for.
     """
-    from coopdec_kg.engines.store import select
+    from coopdec_kg.engines.store import solutions
 
     text, local = store_text(query, values)
     with _cycle_collector_paused():
-        answer = select(store, text)
+        answer = solutions(store, text)
         columns, rows = answer if local is None else local.apply(answer)
     return QueryResult(columns, tuple(rows))
 
@@ -725,9 +802,8 @@ def store_text(
     """The text the store runs for a named query, and the order to give its rows afterwards
     (None when the store orders them itself)."""
     from coopdec_kg.engines.ordering import plan
-    from coopdec_kg.engines.remote import with_values
 
-    text = with_values(query.text, bind(query, values or {}))
+    text = bound_text(query, values)
     local = plan(text)
     return (text, None) if local is None else (local.query, local)
 
@@ -739,9 +815,13 @@ def run_remote(
     timeout: float | None = None,
     max_bytes: int | None = None,
 ) -> QueryResult:
-    """Run a named query, unchanged, on a remote SPARQL 1.1 endpoint (within `timeout` seconds
-    in all, an answer of at most `max_bytes`: see coopdec_kg.engines.remote)."""
-    from coopdec_kg.engines.remote import select
+    """Run a named query on a remote SPARQL 1.1 endpoint, the values written as RDF terms
+    (within `timeout` seconds in all, an answer of at most `max_bytes`: see
+    coopdec_kg.engines.remote). The answer is asked for as TSV, the smallest SPARQL results
+    format that keeps every term (JSON accepted too): the writers give the same bytes from it
+    whatever format they write."""
+    from coopdec_kg.engines.remote import RESULTS_TSV, select
 
-    columns, rows = select(endpoint, query.text, bind(query, values or {}), timeout, max_bytes)
-    return QueryResult(tuple(columns), tuple(tuple(row.get(c) for c in columns) for row in rows))
+    text = bound_text(query, values)
+    columns, rows = select(endpoint, text, timeout, max_bytes, RESULTS_TSV)
+    return QueryResult(tuple(columns), rows)

@@ -1,8 +1,11 @@
 """A neutral query result (column names and rows of RDF terms) and its writers.
 
-Whatever engine ran the query (rdflib, the pyoxigraph store or a remote endpoint), it returns a
-`QueryResult`; the writers turn it into the W3C SPARQL 1.1 result formats (JSON, CSV, TSV), text
-for programs. A table for people is coopdec_kg.publish.tables' job; printing is the CLI's.
+Whatever engine ran the query (the store, rdflib, a remote endpoint), it returns a
+`QueryResult` holding the terms as that engine gave them; `rows` gives them as rdflib terms,
+made the first time they are asked for (a table for people). The writers turn it into the W3C
+SPARQL 1.1 result formats (JSON, CSV, TSV) straight from the engine's terms (engines/terms.py:
+the same bytes whatever the engine), text for programs. A table for people is
+coopdec_kg.publish.tables' job; printing is the CLI's.
 """
 
 from __future__ import annotations
@@ -11,13 +14,21 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Identifier
+import pyoxigraph
 
 from coopdec_kg.content.namespaces import prefixes
+from coopdec_kg.engines.terms import Term, converter, datatype, kind, language, lexical, text
+
+if TYPE_CHECKING:
+    from rdflib.term import Identifier
+
+# A row as rdflib terms (None where a variable is unbound).
+Row = tuple["Identifier | None", ...]
 
 FORMATS = ("table", "csv", "tsv", "json")
 NUMERIC_TYPES = frozenset(
@@ -26,18 +37,23 @@ NUMERIC_TYPES = frozenset(
 )
 CURIE_LOCAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
-Row = tuple[Identifier | None, ...]
-
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The answer of a SELECT query: its columns in order, and one tuple of terms per row."""
+    """The answer of a SELECT query: its columns in order, and one tuple of terms per row, as
+    the engine gave them (pyoxigraph's or rdflib's; None where a variable is unbound)."""
 
     variables: tuple[str, ...]
-    rows: tuple[Row, ...]
+    terms: Sequence[tuple[Term, ...]]
+
+    @cached_property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows as rdflib terms (each distinct term converted once)."""
+        convert = converter()
+        return tuple(tuple(map(convert, row)) for row in self.terms)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.terms)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -53,7 +69,7 @@ class QueryResult:
     def page(self, offset: int = 0, limit: int | None = None) -> QueryResult:
         """The rows from `offset` on, at most `limit` of them, in the answer's order."""
         end = None if limit is None else offset + limit
-        return QueryResult(self.variables, self.rows[offset:end])
+        return QueryResult(self.variables, self.terms[offset:end])
 
 
 def shorten(iri: str) -> str:
@@ -70,34 +86,34 @@ def shorten(iri: str) -> str:
     return best
 
 
-def plain(term: Identifier | None) -> str:
+def plain(term: Term | None) -> str:
     """The text a person reads: a CURIE for an IRI, the lexical form of a literal, '' if unbound."""
     if term is None:
         return ""
-    if isinstance(term, URIRef):
-        return shorten(str(term))
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
+    found = kind(term)
+    if found == "uri":
+        return shorten(text(term))
+    if found == "bnode":
+        return f"_:{text(term)}"
+    return text(term)
 
 
 # ---------------------------------------------------------------------------- SPARQL 1.1 JSON
 
 
-def json_term(term: Identifier) -> dict[str, str]:
+def json_term(term: Term) -> dict[str, str]:
     """One RDF term in the SPARQL 1.1 Query Results JSON format."""
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    if isinstance(term, Literal):
-        encoded = {"type": "literal", "value": str(term)}
-        if term.language:
-            encoded["xml:lang"] = term.language
-        elif term.datatype is not None:
-            encoded["datatype"] = str(term.datatype)
-        return encoded
-    raise TypeError(f"not an RDF term: {term!r}")
+    found = kind(term)
+    encoded = {"type": found, "value": text(term)}
+    if found == "literal":
+        tag = language(term)
+        if tag:
+            encoded["xml:lang"] = tag
+        else:
+            typed = datatype(term)
+            if typed is not None:
+                encoded["datatype"] = typed
+    return encoded
 
 
 def to_json(result: QueryResult) -> str:
@@ -116,7 +132,7 @@ def to_json(result: QueryResult) -> str:
             },
             ensure_ascii=False,
         )
-        for row in result.rows
+        for row in result.terms
     )
     listed = f"\n    {bindings}\n  " if bindings else ""
     return f'{{\n  "head": {head},\n  "results": {{"bindings": [{listed}]}}\n}}\n'
@@ -130,39 +146,44 @@ def to_csv(result: QueryResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow(["" if term is None else _csv_value(term) for term in row])
+    writer.writerows([_csv_value(term) for term in row] for row in result.terms)
     return buffer.getvalue()
 
 
-def _csv_value(term: Identifier) -> str:
-    return f"_:{term}" if isinstance(term, BNode) else str(term)
+def _csv_value(term: Term) -> str:
+    """A term's text in a CSV cell; the cases that fill answers first."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return term.value
+    if isinstance(term, pyoxigraph.Literal):
+        return term.value if term.language else lexical(term.value, term.datatype.value)
+    if term is None:
+        return ""
+    return f"_:{text(term)}" if kind(term) == "bnode" else text(term)
 
 
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
-def tsv_term(term: Identifier) -> str:
+def tsv_term(term: Term) -> str:
     """One RDF term in SPARQL/Turtle syntax on a single line, as SPARQL 1.1 TSV wants it."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal):
-        quoted = '"' + str(term).translate(_TSV_ESCAPES) + '"'
-        if term.language:
-            return f"{quoted}@{term.language}"
-        if term.datatype is not None:
-            return f"{quoted}^^<{term.datatype}>"
-        return quoted
-    raise TypeError(f"not an RDF term: {term!r}")
+    found = kind(term)
+    if found == "uri":
+        return f"<{text(term)}>"
+    if found == "bnode":
+        return f"_:{text(term)}"
+    quoted = '"' + text(term).translate(_TSV_ESCAPES) + '"'
+    tag = language(term)
+    if tag:
+        return f"{quoted}@{tag}"
+    typed = datatype(term)
+    return quoted if typed is None else f"{quoted}^^<{typed}>"
 
 
 def to_tsv(result: QueryResult) -> str:
     """W3C SPARQL 1.1 TSV results: `?name` headers, terms in SPARQL syntax, '' when unbound."""
     lines = ["\t".join(f"?{name}" for name in result.variables)]
     lines += [
-        "\t".join("" if term is None else tsv_term(term) for term in row) for row in result.rows
+        "\t".join("" if term is None else tsv_term(term) for term in row) for row in result.terms
     ]
     return "\n".join(lines) + "\n"
 

@@ -20,26 +20,27 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rdflib import Literal, URIRef
-from rdflib.namespace import SKOS
-
 from coopdec_kg.content.folding import fold
-from coopdec_kg.content.namespaces import CDO, prefixes
+from coopdec_kg.content.namespaces import NAMESPACES, prefixes
 from coopdec_kg.engines.results import QueryResult, shorten
 from coopdec_kg.errors import UnknownResource
 
 if TYPE_CHECKING:
+    from rdflib import URIRef
+
     from coopdec_kg.engines.engine import Engine
     from coopdec_kg.engines.queries import NamedQuery
 
 # Runs a SELECT query on some engine: `OnGraph(graph).select`, `OnStore(store).select`, ….
 Select = Callable[[str], QueryResult]
 
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
 # The named query `search` is answered here (its text is what a grlc server runs).
 SEARCH_QUERY = "search"
 
 _NAMES = f"""SELECT ?entity ?name ?kind WHERE {{
-  {{ ?entity <{SKOS.prefLabel}> ?name }} UNION {{ ?entity <{SKOS.altLabel}> ?name }}
+  {{ ?entity <{SKOS}prefLabel> ?name }} UNION {{ ?entity <{SKOS}altLabel> ?name }}
   OPTIONAL {{ ?entity a ?kind }}
 }}"""
 
@@ -151,8 +152,15 @@ def unknown_resources(select: Select, iris: Iterable[URIRef]) -> list[URIRef]:
 def check_resources(select: Select, values: Mapping[str, object]) -> None:
     """Raise `UnknownResource` when a value bound as an IRI names no resource of the graph,
     with the closest resources as suggestions (`values` as coopdec_kg.engines.queries.bind
-    gives them: name → RDF term)."""
-    given = {name: term for name, term in values.items() if isinstance(term, URIRef)}
+    gives them: name → pyoxigraph term)."""
+    import pyoxigraph
+
+    iris = {n: t.value for n, t in values.items() if isinstance(t, pyoxigraph.NamedNode)}
+    if not iris:  # (no rdflib import for a query without IRI values)
+        return
+    from rdflib import URIRef
+
+    given = {name: URIRef(iri) for name, iri in iris.items()}
     for iri in unknown_resources(select, given.values()):
         name = next(name for name, term in given.items() if term == iri)
         suggestions = suggest(select, str(iri))
@@ -187,6 +195,8 @@ def answer(
 def as_result(found: list[Found]) -> QueryResult:
     """Search results in the columns of the named query `search` (entity, label, type): one row
     per resource, its main kind — the project's own class first — as `type`."""
+    from rdflib import Literal
+
     rows = tuple((f.entity, Literal(f.name), f.kinds[0] if f.kinds else None) for f in found)
     return QueryResult(("entity", "label", "type"), rows)
 
@@ -210,6 +220,8 @@ def _rank(wanted: str, name: str) -> int:
 
 
 def _entities(select: Select) -> dict[URIRef, _Entity]:
+    from rdflib import Literal, URIRef
+
     entities: dict[URIRef, _Entity] = {}
     for entity, name, kind in select(_NAMES).rows:
         if not isinstance(entity, URIRef) or not isinstance(name, Literal):
@@ -231,7 +243,8 @@ def _name(names: Mapping[str, str], lang: str) -> str:
 
 def _ordered(kinds: set[URIRef]) -> tuple[URIRef, ...]:
     """The project's own classes first, then the others, each group alphabetically."""
-    return tuple(sorted(kinds, key=lambda kind: (not str(kind).startswith(str(CDO)), str(kind))))
+    own = NAMESPACES["CDO"]
+    return tuple(sorted(kinds, key=lambda kind: (not str(kind).startswith(own), str(kind))))
 
 
 def _local_name(text: str) -> str:

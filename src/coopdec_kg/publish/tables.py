@@ -242,7 +242,7 @@ def _is_code(header: ColumnHeader | None) -> bool:
 
 
 def _properties(headers: Mapping[str, ColumnHeader]) -> list[URIRef]:
-    described = [header.via for header in headers.values() if header.via is not None]
+    described = [URIRef(header.via) for header in headers.values() if header.via is not None]
     return [*NAME_PROPERTIES, *described]
 
 
@@ -299,7 +299,7 @@ def _cell(
         return str(value)
     if header is not None and header.of is not None and _other_language(value, lang):
         described = row[index[header.of]]
-        properties = (header.via,) if header.via is not None else NAME_PROPERTIES
+        properties = (URIRef(header.via),) if header.via is not None else NAME_PROPERTIES
         if described is not None:
             return texts.text(described, properties, lang, strict=True) or str(value)
     if header is not None and header.values:
