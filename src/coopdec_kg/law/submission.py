@@ -57,12 +57,25 @@ def add_files(
     created: datetime | None = None,
 ) -> AddOutcome:
     """Validate the files together; if they conform, store each as a new data file."""
+    check_writable(project)
+    return add_submissions(project, parse_all(paths, input_format, max_bytes), created)
+
+
+def check_writable(project: Project) -> None:
+    """Refuse, before any work, to add to the content shipped with the package."""
     if _inside(project.root, package_folder()):
         raise ContentError(
             f"{project.root} is the content shipped with the package: pass --root DIR (or set "
             "COOPDEC_KG_ROOT) to add data to a content folder of your own"
         )
-    submissions = parse_all(paths, input_format, max_bytes)
+
+
+def add_submissions(
+    project: Project, submissions: Sequence[Submission], created: datetime | None = None
+) -> AddOutcome:
+    """Validate parsed submissions together (files, or a spreadsheet's rows mapped to RDF by
+    `coopdec-kg import`); if they conform, store each as a new data file, all or none."""
+    check_writable(project)
     with content_lock(project.data_dir):
         settle(project.data_dir)
         present = [s for s in submissions if submission_file(project, s).exists()]
