@@ -24,7 +24,13 @@ import typer
 from typer.core import TyperGroup
 
 from coopdec_kg import __version__
-from coopdec_kg.cli import law_commands, publish_commands, query_commands, scale_commands
+from coopdec_kg.cli import (
+    law_commands,
+    publish_commands,
+    query_commands,
+    scale_commands,
+    tabular_commands,
+)
 from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL_ERROR,
@@ -88,6 +94,7 @@ app.add_typer(query_commands.commands)
 app.add_typer(law_commands.commands)
 app.add_typer(publish_commands.commands)
 app.add_typer(scale_commands.commands)
+app.add_typer(tabular_commands.commands)
 
 
 class _NotesOnStderr(logging.Handler):

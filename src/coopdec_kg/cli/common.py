@@ -60,6 +60,13 @@ def file_or_stdout(output: Path | None) -> Path | None:
     return None if output is None or str(output) == "-" else output
 
 
+class Language(StrEnum):
+    """The languages of messages, labels and headers (every command for people takes --lang)."""
+
+    fr = "fr"
+    en = "en"
+
+
 class Engine(StrEnum):
     store = "store"
     rdflib = "rdflib"

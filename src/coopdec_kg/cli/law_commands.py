@@ -13,6 +13,7 @@ from coopdec_kg.cli.common import (
     EXIT_REJECTED,
     EXIT_USER_ERROR,
     Engine,
+    Language,
     err,
     note_extra_files,
     project,
@@ -21,11 +22,6 @@ from coopdec_kg.cli.common import (
 from coopdec_kg.terminal import printable
 
 commands = typer.Typer()
-
-
-class Language(StrEnum):
-    fr = "fr"
-    en = "en"
 
 
 class ValidationFormat(StrEnum):

@@ -387,7 +387,7 @@ def parse_submission(
     """
     fmt = submission_format(path, input_format)
     check_file_name(path)
-    payload = _read_bounded(path, max_bytes)
+    payload = read_bounded(path, max_bytes)
     digest = hashlib.sha256(payload).hexdigest()
     return parse_submission_payload(path, payload, fmt, digest, max_triples)
 
@@ -450,7 +450,7 @@ def reparse_turtle(payload: bytes, origin: str) -> Graph:
     return graph
 
 
-def _read_bounded(path: Path, max_bytes: int) -> bytes:
+def read_bounded(path: Path, max_bytes: int) -> bytes:
     try:
         status = path.stat()
     except OSError as error:
