@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from coopdec_kg.cli.common import (
+    EXIT_USER_ERROR,
     Engine,
     err,
     file_or_stdout,
@@ -49,6 +50,7 @@ class ResultFormat(StrEnum):
     csv = "csv"
     tsv = "tsv"
     json = "json"
+    xlsx = "xlsx"
 
 
 def _on_graph(content: Project, engine: Engine, work: Callable[[Answering], Outcome]) -> Outcome:
@@ -148,9 +150,20 @@ def query_command(
         typer.Option(
             "--format",
             "-f",
-            help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats).",
+            help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats), "
+            "or xlsx (a workbook: numbers, dates and links typed; needs -o FILE).",
         ),
     ] = ResultFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
+            "outside data/, ontology/, queries/ and the store. Not for --format table.",
+        ),
+    ] = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -218,10 +231,22 @@ def query_command(
     Exit 2 for an unknown query, a missing, unknown or ill-typed parameter, a bad --limit or
     --offset, or an endpoint that fails, runs past --timeout or answers too much.
     """
+    from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.queries import bind, find_query, parse_assignments, run_remote
 
+    output = file_or_stdout(output)
+    if output is not None and output_format is ResultFormat.table:
+        err(
+            "Error: a table is for the terminal: with -o FILE, give --format csv, tsv, json or xlsx"
+        )
+        raise typer.Exit(EXIT_USER_ERROR)
+    if output is None and output_format is ResultFormat.xlsx:
+        err("Error: --format xlsx writes a workbook, not text: give -o FILE.xlsx")
+        raise typer.Exit(EXIT_USER_ERROR)
     content = project()
     with user_errors():
+        if output is not None:
+            check_output(content, output)
         named = find_query(content, name)
         values = parse_assignments(parameters or [])
         bind(named, values)  # refuse bad values before loading anything
@@ -240,9 +265,26 @@ def query_command(
         capped = limit is None and len(result) - offset > TABLE_ROWS
         err(_rows_shown(len(shown), offset, len(result), capped))
         return
+    page = result.page(offset, limit)
+    if output is None:
+        from coopdec_kg.engines.results import render
+
+        typer.echo(render(page, output_format.value), nl=False)
+        return
+    with user_errors():
+        write_atomic(output, _answer_bytes(page, output_format, named.name))
+    err(f"Wrote {output} ({len(page)} row{'s' if len(page) != 1 else ''})")
+
+
+def _answer_bytes(result: QueryResult, output_format: ResultFormat, name: str) -> bytes:
+    """The answer as the bytes of a file: a workbook, or the text of its format."""
+    if output_format is ResultFormat.xlsx:
+        from coopdec_kg.tabular.answers import answer_xlsx
+
+        return answer_xlsx(result, name)
     from coopdec_kg.engines.results import render
 
-    typer.echo(render(result.page(offset, limit), output_format.value), nl=False)
+    return render(result, output_format.value).encode("utf-8")
 
 
 def _rows_shown(shown: int, offset: int, total: int, capped: bool) -> str:
