@@ -151,12 +151,16 @@ def choose_sheets(
     if pairs:
         return pairs
     with_data = [s for s in sheets if len(s.rows) > 1]
-    if len(with_data) == 1:
-        table = table_of_header(mapping, with_data[0])
-        if table is not None:
-            return [(table, with_data[0])]
     if not with_data:
         raise InputError("no rows to import: every sheet is empty or holds only its header")
+    if len(with_data) == 1:
+        table = table_of_header(mapping, with_data[0])
+        if table is None:
+            raise InputError(
+                f"sheet « {with_data[0].name} »: its header fits neither sheet of the template "
+                f"({expected}): start from `coopdec-kg template`"
+            )
+        return [(table, with_data[0])]
     raise InputError(
         f"no sheet named {expected} with rows (the file has {found}): rename the sheet, "
         "or give --sheet NAME"

@@ -4,7 +4,7 @@ Why CSVW and not RML: the mapping has to stay data that people can read beside t
 and the alternative engine for RML (morph-kgc) brings pandas and its start-up time into every
 import for what is, here, a dozen columns per sheet. CSVW's table-schema vocabulary (`titles`,
 `required`, `datatype`, `separator`, `aboutUrl`, `propertyUrl`, `valueUrl`, `virtual`,
-`suppressOutput`) says almost all of it; what it cannot say is added as common properties in
+`suppressOutput`, `lang`) says almost all of it; what it cannot say is added as common properties in
 the `cdk:` namespace, and named in `mapping.json`'s own description:
 
 * `cdk:lookup` — the cell names an existing resource (resolved by coopdec_kg.tabular.names):
@@ -43,7 +43,7 @@ _CURIE = re.compile(r"^([A-Za-z][\w-]*):([^/].*)?$")
 _COLUMN_KEYS = frozenset(
     {
         "name", "titles", "dc:description", "required", "propertyUrl", "valueUrl", "aboutUrl",
-        "datatype", "separator", "suppressOutput", "virtual", "cdk:lookup", "cdk:new",
+        "datatype", "separator", "suppressOutput", "virtual", "lang", "cdk:lookup", "cdk:new",
         "cdk:when", "cdk:text", "cdk:copy",
     }
 )  # fmt: skip
@@ -88,6 +88,7 @@ class Column:
     text: str | None
     copy: str | None
     virtual: bool
+    lang: str | None  # the language of its texts, when not the sheet's
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or self.titles.get("fr") or self.name
@@ -247,6 +248,7 @@ def _column(spec: Mapping[str, Any], about: str, names: Mapping[str, str]) -> Co
         text=spec.get("cdk:text"),
         copy=spec.get("cdk:copy"),
         virtual=virtual,
+        lang=spec.get("lang"),
     )
 
 

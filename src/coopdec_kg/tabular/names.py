@@ -37,11 +37,14 @@ class Names:
 
     by_label: dict[str, set[URIRef]] = field(default_factory=dict)
     shown: dict[URIRef, str] = field(default_factory=dict)
+    _rank: dict[URIRef, int] = field(default_factory=dict)
 
-    def add(self, iri: URIRef, label: str, preferred: bool) -> None:
+    def add(self, iri: URIRef, label: str, rank: int) -> None:
+        """Add a label; the one of highest rank is the one shown."""
         self.by_label.setdefault(fold(label), set()).add(iri)
-        if preferred or iri not in self.shown:
+        if rank > self._rank.get(iri, -1):
             self.shown[iri] = label
+            self._rank[iri] = rank
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,9 @@ def _names(rows: Iterable[tuple[Identifier | None, ...]], lang: str) -> Names:
     for iri, predicate, label in rows:
         if isinstance(iri, URIRef) and label is not None:
             language = getattr(label, "language", None)
-            preferred = str(predicate) == _PREFERRED and language in (lang, None)
-            names.add(iri, str(label), preferred)
+            # Shown by a label in the sheet's language, a preferred label before another.
+            rank = 2 * (language == lang) + (language is None) + (str(predicate) == _PREFERRED)
+            names.add(iri, str(label), rank)
     return names
 
 
@@ -132,5 +136,5 @@ def table_names(values: Mapping[str, URIRef]) -> Names:
     """Names among the rows of a sheet (the links' identifiers), to the IRIs of those rows."""
     names = Names()
     for text, iri in values.items():
-        names.add(iri, text, True)
+        names.add(iri, text, 0)
     return names

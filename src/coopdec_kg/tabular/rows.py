@@ -83,16 +83,17 @@ def match_table(mapping: SheetMapping, sheet: Sheet) -> Table | None:
 
 
 def table_of_header(mapping: SheetMapping, sheet: Sheet) -> Table | None:
-    """The table whose required columns the sheet's header holds (for a CSV file or a renamed
-    sheet chosen with --sheet)."""
+    """The table whose columns the sheet's header names most (for a CSV file, or a renamed
+    sheet): its own problems, a missing or unknown column, are then told precisely."""
     if not sheet.rows:
         return None
     header = {fold(str(cell)) for cell in sheet.rows[0][1] if cell is not None}
-    for table in mapping.tables:
-        required = [c for c in table.cells if c.required]
-        if all(any(fold(t) in header for t in c.titles.values()) for c in required):
-            return table
-    return None
+
+    def known(table: Table) -> int:
+        return sum(any(fold(t) in header for t in c.titles.values()) for c in table.cells)
+
+    best = max(mapping.tables, key=known)
+    return best if known(best) else None
 
 
 def map_sheets(
@@ -218,7 +219,7 @@ def _read_row(
             if column.lookup:
                 term = _lookup(mapping, column, str(part).strip(), row, names, cell, mapped)
             else:
-                term = _literal(column.datatype, part, lang, cell, mapped)
+                term = _literal(column.datatype, part, column.lang or lang, cell, mapped)
             if term is not None:
                 terms.append(term)
         row.values[column.name] = terms
@@ -371,7 +372,7 @@ def _write_row(
         cell = _cell(sheet, row, columns, _source_column(column))
         # Remembered even when the cell is empty: a missing value is fixed in that cell.
         mapped.origins.setdefault((subject, str(column.property)), cell or row_cell)
-        for value in _objects(column, row, mapped.lang):
+        for value in _objects(column, row, column.lang or mapped.lang):
             mapped.turtle.append(
                 f"<{subject}> {ntriples_term(column.property)} {ntriples_term(value)} ."
             )

@@ -30,9 +30,7 @@ MAX_ROWS = 5_000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods"}
 _BOM = b"\xef\xbb\xbf"
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
+_LATIN = re.compile("[\u00a0-\u024f\u2000-\u20cf]")
 _DELIMITERS = (";", ",", "\t")
 
 
@@ -70,7 +68,8 @@ def read_sheets(path: Path, payload: bytes, fmt: str, max_rows: int = MAX_ROWS) 
 
 
 def decode(path: Path, payload: bytes) -> str:
-    """UTF-8 (a byte-order mark is dropped), else Windows-1252; never a guess between both."""
+    """UTF-8 (a byte-order mark is dropped), else Windows-1252; never a guess between both:
+    a file with lines of each is refused, naming the first line that is not UTF-8."""
     if b"\x00" in payload:
         raise InputError(
             f"{path}: not a text file (it holds NUL bytes): is it a spreadsheet saved as CSV?"
@@ -79,11 +78,11 @@ def decode(path: Path, payload: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        where = _line_of(body, error.start)
-        if payload.startswith(_BOM) or _UTF8_SEQUENCE.search(body):
+        first_bad = _line_of(body, error.start)
+        if payload.startswith(_BOM) or _french_utf8_line(body):
             raise InputError(
                 f"{path}: mixed encodings: UTF-8 text, and bytes that are not UTF-8 on line "
-                f"{where}; save the file again as « CSV UTF-8 »"
+                f"{first_bad}; save the file again as « CSV UTF-8 »"
             ) from None
     try:
         return body.decode("cp1252")
@@ -92,6 +91,21 @@ def decode(path: Path, payload: bytes) -> str:
             f"{path}: neither UTF-8 nor Windows-1252 text (line {_line_of(body, error.start)}); "
             "save the file again as « CSV UTF-8 »"
         ) from None
+
+
+def _french_utf8_line(body: bytes) -> bool:
+    """Whether a line reads as UTF-8 text that French could write (accented Latin letters,
+    typographic punctuation, €): Windows-1252 bytes almost never form such a line by chance."""
+    for line in body.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if all(char.isascii() or _LATIN.match(char) for char in text):
+            return True
+    return False
 
 
 def _line_of(payload: bytes, offset: int) -> int:
