@@ -136,3 +136,16 @@ def test_the_mapping_reader_refuses_what_it_does_not_do() -> None:
     }
     with pytest.raises(ContentError, match="unsupported keys \\['ordered'\\]"):
         read_mapping(document)
+
+
+def test_the_query_path_does_not_load_the_spreadsheet_libraries() -> None:
+    """openpyxl and odfpy are imported only when a spreadsheet is read or written."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, coopdec_kg.cli.app; "
+        "print([m for m in ('openpyxl', 'odf', 'coopdec_kg.tabular.sheets') if m in sys.modules])"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
