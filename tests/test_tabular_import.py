@@ -289,6 +289,13 @@ def test_law_violations_are_reported_at_their_row_and_column_with_the_legal_text
         'Liens, row 3, column "Pays du partenaire" (D): A foreign territorial authority' in stdout
     )
     assert "(Circular of 26 May 1994)" in stdout
+    code, stdout, _ = run(runner, checked, "import", str(filled), "--dry-run", "--format", "json")
+    document = json.loads(stdout)
+    assert code == 1 and not document["conforms"] and document["dryRun"]
+    placed = {(p["row"], p["letter"], p["severity"]) for p in document["problems"]}
+    assert {(3, "D", "Violation"), (3, "E", "Violation")} <= placed
+    assert all(p["row"] == 3 for p in document["problems"])
+    assert "Circulaire du 26 mai 1994" in document["problems"][0]["legalTexts"]
 
 
 def test_unreadable_cells_are_all_reported_before_the_law(

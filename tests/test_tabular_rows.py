@@ -120,6 +120,14 @@ def test_cell_problems_name_their_row_column_and_letter() -> None:
     }
 
 
+def test_a_control_character_is_refused_at_its_cell() -> None:
+    mapping = load_mapping()
+    sheet = _links(("Cergy", "Ville\x1b[31m", "BEN", "commune", None, None, None, "x"))
+    mapped = map_sheets(mapping, [(mapping.table("links"), sheet)], names())
+    ((cell, text),) = [(p.cell, p.texts["fr"]) for p in mapped.problems]
+    assert (cell.row, cell.letter) == (2, "B") and "caractère de contrôle" in text
+
+
 def test_the_mapping_reader_refuses_what_it_does_not_do() -> None:
     document = {
         "tables": [
@@ -147,5 +155,7 @@ def test_the_query_path_does_not_load_the_spreadsheet_libraries() -> None:
         "import sys, coopdec_kg.cli.app; "
         "print([m for m in ('openpyxl', 'odf', 'coopdec_kg.tabular.sheets') if m in sys.modules])"
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert loaded.stdout.strip() == "[]"

@@ -38,10 +38,12 @@ class Names:
     by_label: dict[str, set[URIRef]] = field(default_factory=dict)
     shown: dict[URIRef, str] = field(default_factory=dict)
     _rank: dict[URIRef, int] = field(default_factory=dict)
+    answers: dict[str, URIRef | Unresolved] = field(default_factory=dict)  # kept by resolve
 
     def add(self, iri: URIRef, label: str, rank: int) -> None:
         """Add a label; the one of highest rank is the one shown."""
         self.by_label.setdefault(fold(label), set()).add(iri)
+        self.answers.clear()
         if rank > self._rank.get(iri, -1):
             self.shown[iri] = label
             self._rank[iri] = rank
@@ -56,8 +58,16 @@ class Unresolved:
 
 
 def resolve(names: Names, text: str) -> URIRef | Unresolved:
-    """The one resource `text` names, or why there is none (with suggestions)."""
+    """The one resource `text` names, or why there is none (with suggestions); a sheet names
+    the same few resources on many rows, so each answer is kept."""
     folded = fold(text)
+    found = names.answers.get(folded)
+    if found is None:
+        found = names.answers[folded] = _resolve(names, folded)
+    return found
+
+
+def _resolve(names: Names, folded: str) -> URIRef | Unresolved:
     found = names.by_label.get(folded, set())
     words = f" {folded} "
     if not found and folded:  # « Cergy » for « Cergy-Pontoise »

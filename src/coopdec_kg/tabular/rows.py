@@ -30,6 +30,8 @@ from coopdec_kg.tabular.sheets import Sheet, Value, column_letters
 _WEB_ADDRESS = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _EXCEL_EPOCH = date(1899, 12, 30)
+# Control characters no submitted text may hold (tab and line breaks are text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TRUE = frozenset({"oui", "o", "yes", "y", "vrai", "true", "x", "1"})
 _FALSE = frozenset({"non", "n", "no", "faux", "false", "0"})
 _XSD = {"integer": XSD.integer, "decimal": XSD.decimal, "date": XSD.date, "boolean": XSD.boolean}
@@ -120,13 +122,14 @@ def map_sheets(
     return mapped
 
 
-def _header(table: Table, sheet: Sheet) -> tuple[dict[str, str], str]:
-    """Column name → the header as the sheet writes it, and the sheet's language."""
+def _header(table: Table, sheet: Sheet) -> tuple[dict[str, tuple[str, int]], str]:
+    """Column name → the header as the sheet writes it and its position, and the sheet's
+    language."""
     if not sheet.rows:
         raise InputError(f"sheet « {sheet.name} » is empty (no header row)")
     number, header = sheet.rows[0]
     by_title = {fold(t): (c, lang) for c in table.cells for lang, t in c.titles.items()}
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, int]] = {}
     votes = dict.fromkeys(LANGUAGES, 0)
     for index, cell in enumerate(header):
         where = f"sheet « {sheet.name} », cell {column_letters(index)}{number}"
@@ -139,7 +142,7 @@ def _header(table: Table, sheet: Sheet) -> tuple[dict[str, str], str]:
         column, lang = known
         if column.name in found:
             raise InputError(f"{where}: the column « {cell} » is given twice")
-        found[column.name] = str(cell)
+        found[column.name] = (str(cell), index)
         votes[lang] += 1
     for column in table.cells:
         if column.required and column.name not in found:
@@ -151,11 +154,10 @@ def _header(table: Table, sheet: Sheet) -> tuple[dict[str, str], str]:
     return found, lang
 
 
-def _rows(sheet: Sheet, columns: Mapping[str, str]) -> list[_Row]:
+def _rows(sheet: Sheet, columns: Mapping[str, tuple[str, int]]) -> list[_Row]:
     """The data rows as cells by column name; a row repeated word for word is refused."""
     number, header = sheet.rows[0]
-    index = {fold(str(cell)): i for i, cell in enumerate(header) if cell is not None}
-    positions = {name: index[fold(title)] for name, title in columns.items()}
+    positions = {name: index for name, (_, index) in columns.items()}
     seen: dict[tuple[Value | None, ...], int] = {}
     rows = []
     for number, cells in sheet.rows[1:]:
@@ -194,7 +196,7 @@ def _read_row(
     table: Table,
     sheet: Sheet,
     row: _Row,
-    columns: Mapping[str, str],
+    columns: Mapping[str, tuple[str, int]],
     names: Mapping[str, Names],
     lang: str,
     mapped: Mapped,
@@ -208,6 +210,9 @@ def _read_row(
         if value is None:
             if column.required:
                 mapped.problems.append(_problem(cell, "required"))
+            continue
+        if isinstance(value, str) and _CONTROL.search(value):
+            mapped.problems.append(_problem(cell, "control"))
             continue
         parts = (
             [p.strip() for p in str(value).split(column.separator) if p.strip()]
@@ -347,18 +352,18 @@ def _boolean(value: Value) -> bool:
 # ---------------------------------------------------------------- triples
 
 
-def _cell(sheet: Sheet, row: _Row, columns: Mapping[str, str], name: str | None) -> Cell | None:
+def _cell(
+    sheet: Sheet, row: _Row, columns: Mapping[str, tuple[str, int]], name: str | None
+) -> Cell | None:
     """The cell of a column in a row, named by its header and its letter."""
     if name is None or name not in columns:
         return None
-    title = columns[name]
-    header = sheet.rows[0][1]
-    index = next(i for i, c in enumerate(header) if c is not None and str(c) == title)
+    title, index = columns[name]
     return Cell(sheet.name, row.number, title, column_letters(index))
 
 
 def _write_row(
-    table: Table, sheet: Sheet, row: _Row, columns: Mapping[str, str], mapped: Mapped
+    table: Table, sheet: Sheet, row: _Row, columns: Mapping[str, tuple[str, int]], mapped: Mapped
 ) -> None:
     """The triples of one row, each remembered with the cell it comes from."""
     row_cell = Cell(sheet.name, row.number, None)
@@ -446,6 +451,7 @@ def _source_column(column: Column) -> str | None:
 _WORDS: dict[str, dict[str, str]] = {
     "fr": {
         "required": "cette colonne est obligatoire",
+        "control": "la cellule contient un caractère de contrôle : retaper sa valeur",
         "new": "« {name} » n'est pas dans le graphe : un nouveau partenaire est créé "
         "(vouliez-vous dire {suggestions} ?)",
         "ambiguous": "« {name} » désigne plusieurs ressources : {suggestions} ; "
@@ -459,6 +465,7 @@ _WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "required": "this column is required",
+        "control": "the cell holds a control character: type its value again",
         "new": '"{name}" is not in the graph: a new partner is created '
         "(did you mean {suggestions}?)",
         "ambiguous": '"{name}" names several resources: {suggestions}; write the full name',
