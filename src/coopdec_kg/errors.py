@@ -79,3 +79,7 @@ class StoreCorrupted(StoreError):
 
 class ReasonerUnavailable(CoopdecError):
     """The OWL reasoner cannot run here (Java missing, owlready2 failure)."""
+
+
+class ServeError(CoopdecError):
+    """The server cannot start (address in use, unknown host) or its query workers failed."""

@@ -29,6 +29,7 @@ from coopdec_kg.cli import (
     publish_commands,
     query_commands,
     scale_commands,
+    serve_commands,
     tabular_commands,
 )
 from coopdec_kg.cli.common import (
@@ -94,6 +95,7 @@ app.add_typer(query_commands.commands)
 app.add_typer(law_commands.commands)
 app.add_typer(publish_commands.commands)
 app.add_typer(scale_commands.commands)
+app.add_typer(serve_commands.commands)
 app.add_typer(tabular_commands.commands)
 
 

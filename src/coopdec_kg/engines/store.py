@@ -206,6 +206,25 @@ def _bulk_load(directory: Path, files: Sequence[Path]) -> None:
         del store  # the last reference: RocksDB closes, so a failed build can be removed
 
 
+def load_in_memory(files: Sequence[Path]) -> pyoxigraph.Store:
+    """A new in-memory store holding the files, loaded one per core (largest first).
+
+    For a long-running process (`serve`): the same queries run two to three times faster in
+    memory than on the on-disk store, at the price of loading the files at start.
+    """
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    by_size = sorted(files, key=lambda path: path.stat().st_size, reverse=True)
+    try:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for _ in pool.map(_load_file, repeat(store), by_size):
+                pass
+    except OSError as error:
+        raise ContentError(f"cannot read the content: {_one_line(error)}") from error
+    return store
+
+
 def _load_file(store: pyoxigraph.Store, path: Path) -> None:
     import pyoxigraph
 

@@ -1,0 +1,258 @@
+"""The work a query worker does on the graph held in memory, each job a call to the library.
+
+A job takes the loaded graph (`Served`) and plain arguments, and returns bytes or plain data
+(they travel back to the serving process pickled): an ad-hoc SPARQL query answered in the
+negotiated format (pyoxigraph's own W3C writers, the answer capped while it is written), a
+named query run exactly as `coopdec-kg query` runs it (typed binding, rdflib's order, the CLI's
+writers), a resource's description or page view (publish/resources), the ontology's
+documentation and the dataset's description and dumps (publish/docs, publish/export).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from coopdec_kg.content.project import Project
+from coopdec_kg.engines.queries import NamedQuery
+from coopdec_kg.web import negotiation
+from coopdec_kg.web.negotiation import Format
+from coopdec_kg.web.protocol import AnswerTooLarge, BadRequest, NotAcceptable, answer_too_large
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+    from coopdec_kg.publish.resources import Resource
+
+
+@dataclass
+class Served:
+    """What the workers share: the content, its named queries, and the store in memory."""
+
+    project: Project
+    extra: tuple[Path, ...]
+    queries: dict[str, NamedQuery]
+    store: pyoxigraph.Store
+
+
+def load(
+    project: Project, extra: Sequence[Path], queries: Mapping[str, NamedQuery]
+) -> tuple[Served, dict[str, Any]]:
+    """Load ontology + data + extra files into a store in memory (run by the spawner)."""
+    from coopdec_kg.engines.store import load_in_memory, source_files
+
+    files = source_files(project, extra)
+    store = load_in_memory(files)
+    summary = {"triples": len(store), "files": len(files)}
+    return Served(project, tuple(extra), dict(queries), store), summary
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer ready to send: its format and bytes (and, for a named query, its row count)."""
+
+    media_type: str
+    body: bytes
+    rows: int | None = None
+
+
+class _Capped(io.RawIOBase):
+    """A binary sink that refuses to hold more than `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise answer_too_large(self.limit)
+        self.parts.append(chunk)
+        return len(chunk)
+
+
+_RESULT_FORMATS = {
+    "json": "JSON",
+    "xml": "XML",
+    "csv": "CSV",
+    "tsv": "TSV",
+}
+_GRAPH_FORMATS = {
+    "turtle": "TURTLE",
+    "ntriples": "N_TRIPLES",
+    "jsonld": "JSON_LD",
+    "rdfxml": "RDF_XML",
+}
+
+
+def sparql(
+    served: Served,
+    text: str,
+    accept: str | None,
+    format_name: str | None,
+    default_graphs: Sequence[str],
+    named_graphs: Sequence[str],
+    limit: int,
+) -> Answer:
+    """An ad-hoc query (already checked by protocol.check_query), answered in the format the
+    client accepts among those its form allows."""
+    import pyoxigraph
+
+    options: dict[str, Any] = {}
+    try:
+        if default_graphs:
+            options["default_graph"] = [pyoxigraph.NamedNode(g) for g in default_graphs]
+        if named_graphs:
+            options["named_graphs"] = [pyoxigraph.NamedNode(g) for g in named_graphs]
+    except ValueError as error:
+        raise BadRequest(f"a graph IRI is not valid: {error}") from None
+    try:
+        result = served.store.query(text, **options)
+    except SyntaxError as error:
+        raise BadRequest(f"SPARQL syntax error: {' '.join(str(error).split())}") from None
+    graph = isinstance(result, pyoxigraph.QueryTriples)
+    offered = negotiation.GRAPHS if graph else negotiation.RESULTS
+    chosen = _chosen(accept, format_name, offered)
+    capped = _Capped(limit)
+    sink = cast(IO[bytes], capped)
+    try:
+        if graph:
+            result.serialize(
+                sink, format=getattr(pyoxigraph.RdfFormat, _GRAPH_FORMATS[chosen.name])
+            )
+        else:
+            result.serialize(
+                sink, format=getattr(pyoxigraph.QueryResultsFormat, _RESULT_FORMATS[chosen.name])
+            )
+    except AnswerTooLarge:
+        raise
+    except (OSError, RuntimeError, ValueError) as error:
+        raise BadRequest(f"the query failed: {' '.join(str(error).split())}") from None
+    return Answer(chosen.media_type, b"".join(capped.parts))
+
+
+def _chosen(accept: str | None, format_name: str | None, offered: Sequence[Format]) -> Format:
+    if format_name:
+        found = negotiation.named(format_name, offered) or negotiation.choose(format_name, offered)
+        if found is None:
+            names = ", ".join(f.name for f in offered)
+            raise NotAcceptable(f"format {format_name!r} cannot hold this answer (use {names})")
+        return found
+    found = negotiation.choose(accept, offered)
+    if found is None:
+        raise NotAcceptable(
+            f"none of the accepted media types can hold this answer; offered: "
+            f"{negotiation.listing(offered)}"
+        )
+    return found
+
+
+def named_query(
+    served: Served,
+    name: str,
+    values: Mapping[str, str],
+    format_name: str,
+    offset: int,
+    limit: int | None,
+    max_bytes: int,
+) -> Answer:
+    """A named query run as `coopdec-kg query` runs it (the same binding, order and writers),
+    then the page asked for. `rows` is the whole answer's row count."""
+    from coopdec_kg.engines.queries import run_on_store
+    from coopdec_kg.engines.results import render
+
+    result = run_on_store(served.store, served.queries[name], values)
+    fmt = negotiation.named(format_name, negotiation.TABLES)
+    assert fmt is not None
+    body = render(result.page(offset, limit), fmt.name).encode("utf-8")
+    if len(body) > max_bytes:
+        raise answer_too_large(max_bytes)
+    return Answer(fmt.media_type, body, len(result))
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+def resource_view(served: Served, iri: str, lang: str) -> Resource | None:
+    """A resource as its page shows it, or None when the graph says nothing about it."""
+    from coopdec_kg.publish import resources
+
+    if not resources.exists(served.store, iri):
+        return None
+    return resources.view(served.store, iri, lang)
+
+
+def resource_document(served: Served, iri: str, format_name: str) -> bytes | None:
+    """A resource's description in Turtle, N-Triples or JSON-LD (None: unknown resource)."""
+    from coopdec_kg.publish import resources
+
+    if not resources.exists(served.store, iri):
+        return None
+    return written(resources.description(served.store, iri), format_name)
+
+
+def written(graph: Any, format_name: str) -> bytes:
+    """A small graph in Turtle, N-Triples or JSON-LD, with the project's writers."""
+    from coopdec_kg.content.turtle import to_ntriples, to_turtle
+    from coopdec_kg.publish.export import to_jsonld
+
+    writers = {"turtle": to_turtle, "ntriples": to_ntriples, "jsonld": to_jsonld}
+    return writers[format_name](graph)
+
+
+def ontology_page(served: Served, lang: str) -> str:
+    """The ontology's documentation (`coopdec-kg docs`) in one language."""
+    from coopdec_kg.content.graph import load_data, load_ontology
+    from coopdec_kg.publish.docs import build_pages, page_name
+
+    pages = build_pages(load_ontology(served.project), load_data(served.project))
+    return pages[page_name(lang)]
+
+
+def ontology_document(served: Served, format_name: str) -> bytes:
+    """The ontology: its Turtle file as written, or N-Triples and JSON-LD of it."""
+    if format_name == "turtle":
+        return served.project.ontology_file.read_bytes()
+    from coopdec_kg.content.graph import load_ontology
+
+    return written(load_ontology(served.project), format_name)
+
+
+def dataset_description(served: Served, format_name: str) -> bytes:
+    """The DCAT-AP and VoID description of what is served (`export --metadata`)."""
+    from coopdec_kg.publish.export import export
+
+    return export(served.project, format_name, extra=served.extra, metadata_only=True)
+
+
+def dump(served: Served, format_name: str, path: str) -> int:
+    """The whole dump of what is served (`export`), written atomically to `path`."""
+    from coopdec_kg.publish.export import export_file
+
+    return export_file(served.project, Path(path), format_name, extra=served.extra)
+
+
+JOBS = {
+    job.__name__: job
+    for job in (
+        sparql,
+        named_query,
+        resource_view,
+        resource_document,
+        ontology_page,
+        ontology_document,
+        dataset_description,
+        dump,
+    )
+}
