@@ -95,7 +95,7 @@ def import_sheet(
     payload = read_bounded(path, max_bytes)
     mapping = load_mapping()
     pairs = choose_sheets(mapping, read_sheets(path, payload, fmt, max_rows), sheet)
-    mapped = map_sheets(mapping, pairs, load_names(project, mapping, lang))
+    mapped = map_sheets(mapping, pairs, lambda: load_names(project, mapping, lang))
     outcome = ImportOutcome(path, dry_run, notes=[_cell_problem(p) for p in mapped.notes])
     if mapped.problems:
         outcome.findings = [_cell_problem(problem) for problem in mapped.problems]

@@ -11,7 +11,7 @@ submission parser places in the submission's own namespace, as for any submitted
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -99,15 +99,22 @@ def table_of_header(mapping: SheetMapping, sheet: Sheet) -> Table | None:
 
 
 def map_sheets(
-    mapping: SheetMapping, sheets: Sequence[tuple[Table, Sheet]], names: Mapping[str, Names]
+    mapping: SheetMapping,
+    sheets: Sequence[tuple[Table, Sheet]],
+    names: Mapping[str, Names] | Callable[[], Mapping[str, Names]],
 ) -> Mapped:
-    """Map every (table, sheet) pair; links first, so that actions can name them."""
-    mapped = Mapped()
-    known = dict(names)
-    for table, sheet in sorted(sheets, key=lambda pair: mapping.tables.index(pair[0])):
+    """Map every (table, sheet) pair; links first, so that actions can name them. The headers
+    and rows are checked before `names` is called (when it is a function: reading the graph's
+    names may build the store), so that a malformed sheet is refused at once."""
+    ordered = sorted(sheets, key=lambda pair: mapping.tables.index(pair[0]))
+    prepared = []
+    for table, sheet in ordered:
         columns, lang = _header(table, sheet)
+        prepared.append((table, sheet, columns, lang, _rows(sheet, columns)))
+    mapped = Mapped()
+    known = dict(names() if callable(names) else names)
+    for table, sheet, columns, lang, rows in prepared:
         mapped.lang = lang
-        rows = _rows(sheet, columns)
         for lookup in mapping.lookups.values():
             if lookup.table == table.key and lookup.column:
                 ids = {
