@@ -163,7 +163,8 @@ def content(project: Project, tmp_path: Path) -> Project:
 
 
 def run(runner: CliRunner, content: Project, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--root", str(content.root), *args])
+    """The command, in French unless it says --lang (the default is the locale's)."""
+    result = runner.invoke(app, ["--root", str(content.root), *args], env={"LC_ALL": "fr_FR.UTF-8"})
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -13,8 +13,11 @@ from coopdec_kg.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USER_ERROR,
+    CommandGroup,
     Language,
     err,
+    language,
+    language_option,
     note_extra_files,
     project,
     user_errors,
@@ -24,7 +27,7 @@ from coopdec_kg.terminal import printable
 if TYPE_CHECKING:
     from coopdec_kg.tabular.importer import CellFinding, ImportOutcome
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 TEMPLATE_SUFFIXES = {".xlsx": "xlsx", ".ods": "ods", ".csv": "csv"}
 
@@ -52,8 +55,8 @@ def template_command(
         ),
     ],
     lang: Annotated[
-        Language, typer.Option("--lang", "-l", help="Language of the headers and instructions.")
-    ] = Language.fr,
+        Language | None, language_option("Language of the headers and instructions")
+    ] = None,
     table: Annotated[
         TemplateTable,
         typer.Option(
@@ -70,6 +73,7 @@ def template_command(
     from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.tabular.template import template_bytes
 
+    reader = language(lang)
     fmt = TEMPLATE_SUFFIXES.get(output.suffix.lower())
     if fmt is None:
         err(f"Error: {output}: give a file name ending in .xlsx, .ods or .csv")
@@ -77,8 +81,8 @@ def template_command(
     content = project()
     with user_errors():
         check_output(content, output)
-        write_atomic(output, template_bytes(content, fmt, lang.value, table.value))
-    err(f"Écrit : {output}" if lang is Language.fr else f"Wrote {output}")
+        write_atomic(output, template_bytes(content, fmt, reader, table.value))
+    err(f"Écrit : {output}" if reader == "fr" else f"Wrote {output}")
 
 
 @commands.command("import", short_help="Check a filled spreadsheet against the law, then add it.")
@@ -105,9 +109,7 @@ def import_command(
         bool,
         typer.Option("--dry-run", help="Check only: write nothing, whatever the verdict."),
     ] = False,
-    lang: Annotated[
-        Language, typer.Option("--lang", "-l", help="Language of the messages: fr or en.")
-    ] = Language.fr,
+    lang: Annotated[Language | None, language_option("Language of the messages")] = None,
     output_format: Annotated[
         ImportFormat,
         typer.Option("--format", "-f", help="text (for people) or json (for programs)."),
@@ -129,19 +131,20 @@ def import_command(
     from coopdec_kg.tabular.importer import import_sheet
 
     content = project()
+    reader = language(lang)
     with user_errors():
         note_extra_files(content)
         outcome = import_sheet(
-            content, file, sheet=sheet, dry_run=dry_run, lang=lang.value, max_bytes=max_bytes
+            content, file, sheet=sheet, dry_run=dry_run, lang=reader, max_bytes=max_bytes
         )
-    french = lang is Language.fr
+    french = reader == "fr"
     if output_format is ImportFormat.json:
-        typer.echo(_json(outcome, lang.value))
+        typer.echo(_json(outcome, reader))
     else:
         for note in outcome.notes:
-            err(("Note : " if french else "Note: ") + note.line(lang.value))
+            err(("Note : " if french else "Note: ") + note.line(reader))
         for finding in outcome.findings:
-            typer.echo(printable(finding.line(lang.value)))
+            typer.echo(printable(finding.line(reader)))
     for path in outcome.already_present:
         err(f"Déjà présent, inchangé : {path}" if french else f"Already present, unchanged: {path}")
     if outcome.cells_unreadable:
