@@ -31,6 +31,7 @@ from coopdec_kg.cli import (
     query_commands,
     scale_commands,
     serve_commands,
+    tabular_commands,
 )
 from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
@@ -142,6 +143,7 @@ app.add_typer(law_commands.commands)
 app.add_typer(publish_commands.commands)
 app.add_typer(scale_commands.commands)
 app.add_typer(serve_commands.commands)
+app.add_typer(tabular_commands.commands)
 
 
 class _NotesOnStderr(logging.Handler):

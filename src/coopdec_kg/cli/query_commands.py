@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from coopdec_kg.cli.common import (
+    EXIT_USER_ERROR,
     CommandGroup,
     Engine,
     Language,
@@ -54,6 +55,7 @@ class ResultFormat(StrEnum):
     csv = "csv"
     tsv = "tsv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class AnswerFormat(StrEnum):
@@ -267,9 +269,20 @@ def query_command(
             "--format",
             "-f",
             case_sensitive=False,
-            help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats).",
+            help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats), "
+            "or xlsx (a workbook: numbers, dates and links typed; needs -o FILE).",
         ),
     ] = ResultFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
+            "outside data/, ontology/, queries/ and the store. Not for --format table.",
+        ),
+    ] = None,
     engine: Annotated[Engine, _ENGINE_OPTION] = Engine.store,
     endpoint: Annotated[str | None, _ENDPOINT_OPTION] = None,
     timeout: Annotated[float | None, _TIMEOUT_OPTION] = None,
@@ -297,11 +310,21 @@ def query_command(
     ill-typed parameter, an unknown resource, or an endpoint that fails, runs past --timeout or
     answers too much.
     """
+    from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.queries import bind, parse_assignments
 
+    output = file_or_stdout(output)
+    if output is not None and output_format is ResultFormat.table:
+        err("Error: a table is for the terminal: with -o FILE, give --format csv, json or xlsx")
+        raise typer.Exit(EXIT_USER_ERROR)
+    if output is None and output_format is ResultFormat.xlsx:
+        err("Error: --format xlsx writes a workbook, not text: give -o FILE.xlsx")
+        raise typer.Exit(EXIT_USER_ERROR)
     content = project()
     reader = language(lang)
     with user_errors():
+        if output is not None:
+            check_output(content, output)
         named = _named_or_file(content, name)
         values = parse_assignments(parameters or [])
         bind(named, values)  # refuse bad values before loading anything
@@ -336,6 +359,11 @@ def query_command(
             return result, layout
 
         result, layout = _with_engine(content, engine, endpoint, timeout, max_answer_bytes, ask)
+    if layout is None and output is not None:
+        with user_errors():
+            write_atomic(output, _answer_bytes(result, output_format, named.name))
+        err(f"Wrote {output} ({len(result)} row{'s' if len(result) != 1 else ''})")
+        return
     if layout is None:
         from coopdec_kg.engines.results import render
 
@@ -378,6 +406,17 @@ def _print_layout(layout: Layout) -> None:
     for row in layout.rows:
         table.add_row(*(Text(printable(cell)) for cell in row))
     Console().print(table)
+
+
+def _answer_bytes(result: QueryResult, output_format: ResultFormat, name: str) -> bytes:
+    """The answer as the bytes of a file: a workbook, or the text of its format."""
+    if output_format is ResultFormat.xlsx:
+        from coopdec_kg.tabular.answers import answer_xlsx
+
+        return answer_xlsx(result, name)
+    from coopdec_kg.engines.results import render
+
+    return render(result, output_format.value).encode("utf-8")
 
 
 def _rows_shown(shown: int, offset: int, total: int, capped: bool, lang: str) -> str:

@@ -283,6 +283,9 @@ INPUT_FORMATS = {
     "jsonld": "JSON-LD",
     "xml": "RDF/XML",
 }
+# Spreadsheets that `import` maps to RDF (coopdec_kg.tabular): a submission's record names them.
+SHEET_FORMATS = {"csv": "CSV", "xlsx": "XLSX", "ods": "ODS"}
+FORMAT_NAMES = {**INPUT_FORMATS, **SHEET_FORMATS}
 _FORMAT_BY_SUFFIX = {
     ".ttl": "turtle",
     ".turtle": "turtle",
@@ -384,8 +387,23 @@ def parse_submission(
     """
     fmt = submission_format(path, input_format)
     check_file_name(path)
-    payload = _read_bounded(path, max_bytes)
+    payload = read_bounded(path, max_bytes)
     digest = hashlib.sha256(payload).hexdigest()
+    return parse_submission_payload(path, payload, fmt, digest, max_triples)
+
+
+def parse_submission_payload(
+    path: Path,
+    payload: bytes,
+    fmt: str,
+    digest: str,
+    max_triples: int = DEFAULT_MAX_TRIPLES,
+    recorded_format: str | None = None,
+) -> Submission:
+    """Parse a submission's RDF text, named after `path` and identified by `digest`, with the
+    same checks as `parse_submission`. A spreadsheet import passes the Turtle its mapping
+    wrote, the SHA-256 of the spreadsheet and its format (`recorded_format`, one of
+    SHEET_FORMATS), so that the record names the file the person gave."""
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
     _check_text(path, payload, fmt)
@@ -400,7 +418,8 @@ def parse_submission(
         (_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base))
         for subject, predicate, obj in kept
     )
-    return Submission(path, fmt, digest, tuple(distinct), ignored, normalised)
+    recorded = recorded_format or fmt
+    return Submission(path, recorded, digest, tuple(distinct), ignored, normalised)
 
 
 def check_file_name(path: Path) -> None:
@@ -431,7 +450,7 @@ def reparse_turtle(payload: bytes, origin: str) -> Graph:
     return graph
 
 
-def _read_bounded(path: Path, max_bytes: int) -> bytes:
+def read_bounded(path: Path, max_bytes: int) -> bytes:
     try:
         status = path.stat()
     except OSError as error:

@@ -64,12 +64,31 @@ def add_files(
     merged with the whole graph, the reference (198 s for the same). Both give the same
     results (tests/test_add.py compares them).
     """
+    check_writable(project)
+    return add_submissions(
+        project, parse_all(paths, input_format, max_bytes), created, targeted=targeted
+    )
+
+
+def check_writable(project: Project) -> None:
+    """Refuse, before any work, to add to the content shipped with the package."""
     if _inside(project.root, package_folder()):
         raise ContentError(
             f"{project.root} is the content shipped with the package: pass --root DIR (or set "
             "COOPDEC_KG_ROOT) to add data to a content folder of your own"
         )
-    submissions = parse_all(paths, input_format, max_bytes)
+
+
+def add_submissions(
+    project: Project,
+    submissions: Sequence[Submission],
+    created: datetime | None = None,
+    targeted: bool = True,
+) -> AddOutcome:
+    """Validate parsed submissions together (files, or a spreadsheet's rows mapped to RDF by
+    `coopdec-kg import`); if they conform, store each as a new data file, all or none.
+    `targeted` as for `add_files`."""
+    check_writable(project)
     with content_lock(project.data_dir):
         settle(project.data_dir)
         present = [s for s in submissions if submission_file(project, s).exists()]

@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from coopdec_kg.content.graph import (
     DEFAULT_MAX_BYTES,
-    INPUT_FORMATS,
+    FORMAT_NAMES,
     Submission,
     Triple,
     load_graph_with,
@@ -69,6 +69,10 @@ FORMAT_IRIS = {
     "nt": URIRef("http://www.w3.org/ns/formats/N-Triples"),
     "jsonld": URIRef("http://www.w3.org/ns/formats/JSON-LD"),
     "xml": URIRef("http://www.w3.org/ns/formats/RDF_XML"),
+    # Spreadsheets: the EU Publications Office file-type table, as DCAT-AP names formats.
+    "csv": URIRef("http://publications.europa.eu/resource/authority/file-type/CSV"),
+    "xlsx": URIRef("http://publications.europa.eu/resource/authority/file-type/XLSX"),
+    "ods": URIRef("http://publications.europa.eu/resource/authority/file-type/ODS"),
 }
 
 # Words of the reports, in each language; the law's own words are in ontology/shapes.ttl.
@@ -337,7 +341,7 @@ class ValidationReport:
         for submission in self.submissions:
             name = submission.path.name
             triples = self.triples.get(submission.identifier, len(submission.graph))
-            fmt = INPUT_FORMATS[submission.input_format]
+            fmt = FORMAT_NAMES[submission.input_format]
             lines.append("  " + words["file"].format(name=name, format=fmt, triples=triples))
         lines.extend(self.notes(lang, severity))
         lines.append("")
