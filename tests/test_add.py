@@ -255,7 +255,9 @@ def test_add_validates_on_the_store_as_the_reference_does(
 
 def test_cli_add_on_the_reference_engine(runner: CliRunner, content: Project) -> None:
     root = str(content.root)
-    rejected = runner.invoke(app, ["--root", root, "add", "--engine", "rdflib", str(BAD)])
+    rejected = runner.invoke(
+        app, ["--root", root, "add", "--lang", "fr", "--engine", "rdflib", str(BAD)]
+    )
     assert rejected.exit_code == 1 and "rien n'a été écrit" in rejected.stderr
 
 
