@@ -384,23 +384,30 @@ def parse_submission(
     """
     fmt = submission_format(path, input_format)
     check_file_name(path)
-    payload = _read_bounded(path, max_bytes)
+    return parse_submission_bytes(path, _read_bounded(path, max_bytes), fmt, max_triples)
+
+
+def parse_submission_bytes(
+    name: Path, payload: bytes, fmt: str, max_triples: int = DEFAULT_MAX_TRIPLES
+) -> Submission:
+    """`parse_submission` of a file already read (an upload to `serve`, held in memory): `name`
+    only names it in messages and in the record, `fmt` is one of INPUT_FORMATS."""
     digest = hashlib.sha256(payload).hexdigest()
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
-    _check_text(path, payload, fmt)
+    _check_text(name, payload, fmt)
     base = f"{SUBMISSION_NAMESPACE}{digest[:16]}/"
-    triples, normalised = _parse_untrusted(path, payload, fmt, base, max_triples)
+    triples, normalised = _parse_untrusted(name, payload, fmt, base, max_triples)
     kept, ignored = _without_foreign_schema(triples)
     if not kept:
         what = "no triples" if not triples else "only shapes, imports or vocabulary statements"
-        raise InputError(f"{path}: nothing to validate ({what})")
+        raise InputError(f"{name}: nothing to validate ({what})")
     skolem: dict[BNode, URIRef] = {}
     distinct = dict.fromkeys(
         (_skolem(subject, skolem, base), predicate, _skolem(obj, skolem, base))
         for subject, predicate, obj in kept
     )
-    return Submission(path, fmt, digest, tuple(distinct), ignored, normalised)
+    return Submission(name, fmt, digest, tuple(distinct), ignored, normalised)
 
 
 def check_file_name(path: Path) -> None:

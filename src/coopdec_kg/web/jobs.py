@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -25,7 +26,10 @@ from coopdec_kg.web.protocol import AnswerTooLarge, BadRequest, NotAcceptable, a
 if TYPE_CHECKING:
     import pyoxigraph
 
-    from coopdec_kg.publish.resources import Resource
+    from coopdec_kg.law.validation import Validator
+    from coopdec_kg.publish.resources import Resource, Value
+
+MAX_SHOWN_ROWS = 1000  # rows of an ad-hoc query shown in a page (the downloads have them all)
 
 
 @dataclass
@@ -37,6 +41,13 @@ class Served:
     queries: dict[str, NamedQuery]
     store: pyoxigraph.Store
 
+    @cached_property
+    def validator(self) -> Validator:
+        """The law, read once per worker: the validation page's checks run on the store."""
+        from coopdec_kg.law.validation import Validator
+
+        return Validator(self.project, targeted=True, store=self.store)
+
 
 def load(
     project: Project, extra: Sequence[Path], queries: Mapping[str, NamedQuery]
@@ -47,7 +58,9 @@ def load(
     files = source_files(project, extra)
     store = load_in_memory(files)
     summary = {"triples": len(store), "files": len(files)}
-    return Served(project, tuple(extra), dict(queries), store), summary
+    served = Served(project, tuple(extra), dict(queries), store)
+    served.validator.prepare()  # the workers, forked after this, share the compiled law
+    return served, summary
 
 
 # ---------------------------------------------------------------------------- answers
@@ -243,6 +256,177 @@ def dump(served: Served, format_name: str, path: str) -> int:
     return export_file(served.project, Path(path), format_name, extra=served.extra)
 
 
+# ---------------------------------------------------------------------------- people's pages
+
+
+@dataclass(frozen=True)
+class Table:
+    """An answer as a page shows it: cells labelled in the reader's language (None: unbound),
+    one page of `total` rows from `offset`."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Value | None, ...], ...]
+    total: int
+    offset: int = 0
+
+
+def _labelled(
+    served: Served,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    lang: str,
+    total: int,
+    offset: int = 0,
+) -> Table:
+    """Rows of rdflib terms as cells: a label for each IRI, the text of each literal."""
+    from rdflib import Literal, URIRef
+
+    from coopdec_kg.engines.results import shorten
+    from coopdec_kg.publish.resources import Value, labels
+
+    iris = {str(term) for row in rows for term in row if isinstance(term, URIRef)}
+    named = labels(served.store, sorted(iris), lang)
+
+    def cell(term: Any) -> Value | None:
+        if term is None:
+            return None
+        if isinstance(term, URIRef):
+            return named[str(term)]
+        if isinstance(term, Literal):
+            datatype = shorten(str(term.datatype)) if term.datatype is not None else None
+            return Value(str(term), language=term.language, datatype=datatype)
+        return Value(f"_:{term}")
+
+    return Table(tuple(columns), tuple(tuple(cell(t) for t in row) for row in rows), total, offset)
+
+
+def named_table(
+    served: Served,
+    name: str,
+    values: Mapping[str, str],
+    offset: int,
+    limit: int | None,
+    lang: str,
+) -> Table:
+    """A named query run as `coopdec-kg query` runs it, one page of it labelled for people."""
+    from coopdec_kg.engines.queries import run_on_store
+
+    result = run_on_store(served.store, served.queries[name], values)
+    shown = result.page(offset, limit)
+    return _labelled(served, result.variables, shown.rows, lang, len(result), offset)
+
+
+def whole_table(served: Served, name: str, lang: str) -> Table:
+    """A named query without parameters, whole: what the home page, the charts and the map
+    show, the same for the whole run (the graph does not change), so the server keeps it."""
+    return named_table(served, name, {}, 0, None, lang)
+
+
+def parameter_choices(served: Served, name: str, lang: str) -> dict[str, tuple[Value, ...]]:
+    """For each IRI parameter of a named query, the resources it can take, by label."""
+    from coopdec_kg.engines.queries import choices_query
+    from coopdec_kg.engines.store import select
+    from coopdec_kg.publish.resources import labels
+
+    query = served.queries[name]
+    found: dict[str, tuple[Value, ...]] = {}
+    for parameter in query.parameters:
+        text = choices_query(query, parameter)
+        if text is None:
+            continue
+        _, rows = select(served.store, text)
+        named = labels(served.store, [str(row[0]) for row in rows if row[0] is not None], lang)
+        found[parameter.name] = tuple(
+            sorted(named.values(), key=lambda v: (v.text.casefold(), v.iri or ""))
+        )
+    return found
+
+
+def sparql_table(served: Served, text: str, lang: str) -> Table | bool:
+    """An ad-hoc query (checked by protocol.check_query) for the SPARQL page: a SELECT's
+    first MAX_SHOWN_ROWS rows, labelled, or an ASK's answer; a graph as subject, predicate and
+    object."""
+    import pyoxigraph
+
+    from coopdec_kg.engines.store import select
+
+    try:
+        result = served.store.query(text)
+    except SyntaxError as error:
+        raise BadRequest(f"SPARQL syntax error: {' '.join(str(error).split())}") from None
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return bool(result)
+    if isinstance(result, pyoxigraph.QueryTriples):
+        from rdflib.util import from_n3
+
+        triples = [
+            tuple(from_n3(str(term)) for term in (t.subject, t.predicate, t.object))
+            for _, t in zip(range(MAX_SHOWN_ROWS + 1), result, strict=False)
+        ]
+        return _labelled(
+            served,
+            ("subject", "predicate", "object"),
+            triples[:MAX_SHOWN_ROWS],
+            lang,
+            len(triples),
+        )
+    columns, rows = select(served.store, text)
+    return _labelled(served, columns, rows[:MAX_SHOWN_ROWS], lang, len(rows))
+
+
+def search(
+    served: Served, text: str, lang: str, limit: int
+) -> list[tuple[Value, tuple[Value, ...]]]:
+    """The resources one of whose names (skos:prefLabel, skos:altLabel) holds `text`, both
+    folded by the project's rule (accents, case, hyphens do not count), with their kinds.
+    Interim: engines/search (issue 14) replaces this with the CLI's ranked search."""
+    from rdflib import URIRef
+    from rdflib.namespace import RDF, SKOS
+
+    from coopdec_kg.content.folding import fold
+    from coopdec_kg.engines.store import select
+    from coopdec_kg.publish.resources import labels
+
+    wanted = fold(text)
+    _, rows = select(
+        served.store,
+        f"SELECT DISTINCT ?entity ?name WHERE {{ VALUES ?p {{ {SKOS.prefLabel.n3()} "
+        f"{SKOS.altLabel.n3()} }} ?entity ?p ?name FILTER(isIRI(?entity)) }}",
+    )
+    entities = sorted(
+        {str(e) for e, name in rows if wanted and name is not None and wanted in fold(str(name))}
+    )[:limit]
+    named = labels(served.store, entities, lang)
+    _, typed = select(
+        served.store,
+        "SELECT ?entity ?kind WHERE { VALUES ?entity { "
+        + " ".join(URIRef(e).n3() for e in entities)
+        + f" }} ?entity {RDF.type.n3()} ?kind FILTER(isIRI(?kind)) }}",
+    )
+    kinds_of: dict[str, list[str]] = {}
+    for entity, kind in typed:
+        kinds_of.setdefault(str(entity), []).append(str(kind))
+    kinds = labels(served.store, sorted({k for ks in kinds_of.values() for k in ks}), lang)
+    found = sorted(entities, key=lambda e: (len(named[e].text), fold(named[e].text)))
+    return [(named[e], tuple(kinds[k] for k in sorted(kinds_of.get(e, [])))) for e in found]
+
+
+def validation(
+    served: Served, name: str, payload: bytes, input_format: str, lang: str
+) -> dict[str, Any]:
+    """An uploaded submission validated as `coopdec-kg validate` does (the boundary, then the
+    shapes on its neighbourhood), read from the graph in memory: nothing is written. The
+    report as `validate --format json` gives it, in the reader's language."""
+    import json
+
+    from coopdec_kg.content.graph import parse_submission_bytes
+
+    submission = parse_submission_bytes(Path(name), payload, input_format)
+    report = served.validator.validate([submission])
+    found: dict[str, Any] = json.loads(report.to_json(lang))
+    return found
+
+
 JOBS = {
     job.__name__: job
     for job in (
@@ -254,5 +438,11 @@ JOBS = {
         ontology_document,
         dataset_description,
         dump,
+        named_table,
+        whole_table,
+        parameter_choices,
+        sparql_table,
+        search,
+        validation,
     )
 }

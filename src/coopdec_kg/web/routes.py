@@ -37,6 +37,7 @@ from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import negotiation, openapi
 from coopdec_kg.web.jobs import written
 from coopdec_kg.web.negotiation import Format
+from coopdec_kg.web.pages import page_routes
 from coopdec_kg.web.protocol import (
     MAX_QUERY_BYTES,
     UPDATES_REFUSED,
@@ -68,6 +69,8 @@ SELECT ?ca ?label WHERE {
   ?ca a cdo:AgglomerationCommunity ; skos:prefLabel ?label .
 } ORDER BY ?label LIMIT 20"""
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+GROUPINGS = "authority/"  # the pages of the authorities show their foreign partners …
+PARTNERS_QUERY = "partners-of-ca"  # … as this named query finds them
 # what a browser asks for first: a page, not the service description
 PAGE_OR_DOCUMENT = (negotiation.HTML, *negotiation.DOCUMENTS)
 
@@ -82,11 +85,7 @@ def _vary(response: Response, *headers: str) -> Response:
     return response
 
 
-# ---------------------------------------------------------------------------- home, health
-
-
-async def home(request: Request) -> Response:
-    return page(request, "home.html", dumps=list(DUMP_FORMATS.values()))
+# ---------------------------------------------------------------------------- health
 
 
 async def health(request: Request) -> Response:
@@ -242,13 +241,25 @@ async def resource_iri(request: Request) -> Response:
 async def resource_page(request: Request) -> Response:
     served = site(request)
     path = request.path_params["path"]
+    lang = language(request)
+    partners = None
     try:
-        found = await served.run("resource_view", _iri(path), language(request))
+        found = await served.run("resource_view", _iri(path), lang)
         if found is None:
             raise NotFound(_unknown(path))
+        if path.startswith(GROUPINGS) and PARTNERS_QUERY in served.queries:
+            values = {"ca": _iri(path)}
+            partners = await served.run("named_table", PARTNERS_QUERY, values, 0, None, lang)
     except Exception as error:
         return html_failure(request, error)
-    return page(request, "resource.html", resource=found, path=path, formats=negotiation.DOCUMENTS)
+    return page(
+        request,
+        "resource.html",
+        resource=found,
+        path=path,
+        formats=negotiation.DOCUMENTS,
+        partners=partners if partners is not None and partners.rows else None,
+    )
 
 
 def _unknown(path: str) -> str:
@@ -455,7 +466,7 @@ def _static() -> StaticFiles:
 def routes() -> list[Route | Mount]:
     dataset_things = ("/dataset", "/catalog", "/catalog/record", "/publisher", "/contact")
     return [
-        Route("/", home, name="home"),
+        *page_routes(),
         Route("/health", health, name="health"),
         Route("/sparql", sparql, methods=["GET", "POST"], name="sparql"),
         Route("/id/{path:path}", resource_iri, name="resource_iri"),

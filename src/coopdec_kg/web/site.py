@@ -13,6 +13,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -132,10 +133,12 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     """An HTML page in the reader's language."""
     lang = language(request)
     other = next(code for code in LANGUAGES if code != lang)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    switch = "?" + urlencode([*kept, ("lang", other)])  # the same page in the other language
     return templates().TemplateResponse(
         request,
         template,
-        {"lang": lang, "other_lang": other, "t": texts()[lang], **context},
+        {"lang": lang, "other_lang": other, "switch_href": switch, "t": texts()[lang], **context},
         status_code=status_code,
         headers={"Content-Language": lang, "Vary": "Accept-Language"},
     )
