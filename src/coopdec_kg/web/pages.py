@@ -78,6 +78,13 @@ async def search(request: Request) -> Response:
 # ---------------------------------------------------------------------------- the questions
 
 
+def _in_language(description: str, lang: str) -> str:
+    """A parameter's description in the reader's language: the headers write « français /
+    English »."""
+    french, _, english = description.partition(" / ")
+    return english if lang == "en" and english else french
+
+
 def _summary(query: NamedQuery, lang: str) -> str:
     return query.summary_en if lang == "en" and query.summary_en else query.summary
 
@@ -139,6 +146,7 @@ async def question(request: Request) -> Response:
         summary=_summary(query, lang),
         description=query.description_en if lang == "en" else query.description,
         values=values,
+        labels={p.name: _in_language(p.description, lang) for p in query.parameters},
         choices=choices,
         table=table,
         error=error,
@@ -213,7 +221,7 @@ async def world_map(request: Request) -> Response:
         links = None
         if chosen is not None and LINKS_QUERY in served.queries:
             values = {"country": chosen.name.iri}
-            links = await served.run("named_table", LINKS_QUERY, values, 0, None, lang)
+            links = await served.run("named_table", LINKS_QUERY, values, 0, PAGE_ROWS, lang)
         outlines = await asyncio.to_thread(world.drawn, set(by_code))  # decoded once, then kept
     except Exception as error:
         return html_failure(request, error)
@@ -225,6 +233,13 @@ async def world_map(request: Request) -> Response:
         drawn=drawn,
         chosen=chosen,
         links=links,
+        all_links=(
+            request.url_for("question", name=LINKS_QUERY).path
+            + "?"
+            + urlencode({"country": chosen.name.iri, "run": "1", "lang": lang})
+            if chosen is not None
+            else None
+        ),
         width=world.WIDTH,
         height=world.HEIGHT,
         dot_radius=world.DOT_RADIUS,

@@ -17,6 +17,9 @@ Resolvable IRIs follow the W3C note "Cool URIs for the Semantic Web" (2008):
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -51,6 +54,7 @@ from coopdec_kg.web.protocol import (
 )
 from coopdec_kg.web.site import (
     LANGUAGES,
+    PAGE_POLICY,
     Site,
     html_failure,
     json_failure,
@@ -317,11 +321,25 @@ async def _ontology_as(request: Request, chosen: Format, lang: str | None = None
     try:
         if chosen is negotiation.HTML:
             text = await served.document("ontology_page", lang or language(request))
-            return Response(text, media_type=chosen.content_type)
+            return Response(
+                text,
+                media_type=chosen.content_type,
+                headers={"Content-Security-Policy": _inline_style_policy(text)},
+            )
         body = await served.document("ontology_document", chosen.name)
     except Exception as error:
         return plain_failure(error)
     return Response(body, media_type=chosen.content_type)
+
+
+def _inline_style_policy(text: str) -> str:
+    """The pages' policy, plus the one inline style block of a page that `docs` writes as a
+    standalone file (allowed by its hash: nothing else inline runs)."""
+    found = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
+    if found is None:
+        return PAGE_POLICY
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode("utf-8")).digest()).decode()
+    return f"{PAGE_POLICY}; style-src 'self' 'sha256-{digest}'"
 
 
 async def dataset_description(request: Request) -> Response:
@@ -459,6 +477,11 @@ async def openapi_document(request: Request) -> Response:
     return json_response(openapi.document(list(served.queries.values())))
 
 
+async def favicon(request: Request) -> Response:
+    """Where browsers look for an icon when a page names none (the ontology's)."""
+    return RedirectResponse(request.url_for("static", path="favicon.svg").path, 301)
+
+
 def _static() -> StaticFiles:
     return StaticFiles(directory=str(files("coopdec_kg.web").joinpath("static")))
 
@@ -482,5 +505,6 @@ def routes() -> list[Route | Mount]:
         Route("/api/queries", api_queries, name="api_queries"),
         Route("/api/queries/{name}", api_query, name="api_query"),
         Route("/api/openapi.json", openapi_document, name="openapi"),
+        Route("/favicon.ico", favicon),
         Mount("/static", app=_static(), name="static"),
     ]

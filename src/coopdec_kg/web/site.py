@@ -38,6 +38,7 @@ from coopdec_kg.web.workers import Workers, WorkersBusy
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+PAGE_POLICY = "default-src 'self'"  # pages load nothing from elsewhere (Content-Security-Policy)
 DOCUMENT_SECONDS = 600.0  # the longest a dump or the dataset's description may take to make
 
 
