@@ -186,7 +186,7 @@ def test_blank_nodes_of_two_jsonld_submissions_stay_apart(content: Project, tmp_
 def test_cli_add_exit_codes(runner: CliRunner, content: Project, tmp_path: Path) -> None:
     root = str(content.root)
     before = snapshot(content.data_dir)
-    rejected = runner.invoke(app, ["--root", root, "add", str(BAD)])
+    rejected = runner.invoke(app, ["--root", root, "add", "--lang", "fr", str(BAD)])
     assert rejected.exit_code == 1
     assert "rien n'a été écrit" in rejected.stderr
     assert snapshot(content.data_dir) == before
@@ -198,7 +198,7 @@ def test_cli_add_exit_codes(runner: CliRunner, content: Project, tmp_path: Path)
     accepted = runner.invoke(app, ["--root", root, "add", "--lang", "en", str(GOOD)])
     assert accepted.exit_code == 0
     assert "Added:" in accepted.stderr
-    again = runner.invoke(app, ["--root", root, "add", str(GOOD)])
+    again = runner.invoke(app, ["--root", root, "add", "--lang", "fr", str(GOOD)])
     assert again.exit_code == 0 and "Déjà présent" in again.stderr
 
 

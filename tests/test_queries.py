@@ -31,7 +31,7 @@ from coopdec_kg.engines.queries import (
     query_names,
     run,
 )
-from coopdec_kg.engines.results import QueryResult, shorten, to_csv, to_json, to_table, to_tsv
+from coopdec_kg.engines.results import QueryResult, shorten, to_csv, to_json, to_tsv
 from coopdec_kg.errors import BadQueryHeader, ParameterError, QueryError, UnknownQuery
 
 AUTHORITY = "https://w3id.org/coopdec-kg/id/authority/"
@@ -510,16 +510,6 @@ def test_json_is_sparql_results_json_and_rdflib_reads_it_back() -> None:
     assert third["label"] == {"type": "literal", "value": "plain"}
     parsed = Result.parse(io.BytesIO(to_json(SAMPLE).encode()), format="json")
     assert next(tuple(row) for row in parsed) == SAMPLE.rows[0]
-
-
-def test_table_shows_curies_and_every_row() -> None:
-    from rich.console import Console
-
-    console = Console(record=True, width=200)
-    console.print(to_table(SAMPLE, title="t"))
-    text = console.export_text()
-    assert "authority:ca-cergy-pontoise" in text
-    assert "_:b0" in text and "plain" in text
 
 
 def test_shorten_prefers_the_most_specific_prefix() -> None:

@@ -47,9 +47,10 @@ def test_queries_as_json(runner: CliRunner, project: Project) -> None:
 
 
 def test_query_prints_a_table_and_counts_rows_on_stderr(runner: CliRunner) -> None:
-    result = runner.invoke(app, [*ROOT, "query", "engagement-levels"])
+    result = runner.invoke(app, [*ROOT, "query", "engagement-levels"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr
-    assert "statedCount" in result.stdout and "74" in result.stdout
+    assert "CA according to the report" in result.stdout and "74" in result.stdout
+    assert "statedCount" not in result.stdout and "engagement-level:" not in result.stdout
     assert result.stderr.splitlines()[-1] == "6 rows"  # after a note if the store was built
 
 
@@ -103,13 +104,13 @@ def test_a_table_shows_the_first_rows_of_a_long_answer_and_says_so(
 ) -> None:
     monkeypatch.setattr("coopdec_kg.cli.query_commands.TABLE_ROWS", 4)
     wide = {"COLUMNS": "200"}  # one line per row
-    cut = runner.invoke(app, [*ROOT, "query", "engagement-levels"], env=wide)
+    cut = runner.invoke(app, [*ROOT, "query", "engagement-levels", "--lang", "fr"], env=wide)
     assert cut.exit_code == 0
     assert "Coopération décentralisée naissante" in cut.stdout  # the 4th level, report l. 442
     assert "avancée" not in cut.stdout
-    assert cut.stderr.startswith("rows 1–4 of 6 (a table shows 4: --limit and --offset")
+    assert cut.stderr.startswith("lignes 1 à 4 sur 6 (un tableau en montre 4 : --limit et")
     asked = runner.invoke(app, [*ROOT, "query", "engagement-levels", "--limit", "6"], env=wide)
-    assert "avancée" in asked.stdout and asked.stderr.strip() == "6 rows"
+    assert "Advanced" in asked.stdout and asked.stderr.strip() == "6 rows"
     whole_csv = runner.invoke(app, [*ROOT, "query", "engagement-levels", "-f", "csv"])
     assert len(whole_csv.stdout.splitlines()) == 1 + 6
 

@@ -697,3 +697,20 @@ def test_a_value_that_is_not_unicode_is_refused(oxigraph: Server, cli: CliRunner
     assert_one_line_error(result, "not valid Unicode")
     with pytest.raises(ParameterError, match="not valid Unicode"):
         with_values("SELECT ?v WHERE { }", {"v": Literal("\udcff")})
+
+
+def test_sparql_asks_the_endpoint_the_same_question(
+    oxigraph: Server, cli: CliRunnerFor, pushed: str
+) -> None:
+    question = (
+        "SELECT ?ca ?name WHERE { ?ca a cdo:AgglomerationCommunity ; skos:prefLabel ?name } "
+        "ORDER BY ?ca ?name"
+    )
+    local = cli("sparql", question, "--engine", "rdflib", "--format", "json")
+    distant = cli("sparql", question, "--endpoint", oxigraph.query, "--format", "json")
+    same_answer(local, distant, True)
+    assert answer(distant)[1], "the CA of the report are there"
+    before = count(oxigraph.query)
+    refused = cli("sparql", "DROP ALL", "--endpoint", oxigraph.query)
+    assert_one_line_error(refused, "update")
+    assert count(oxigraph.query) == before

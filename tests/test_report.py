@@ -99,12 +99,12 @@ def test_areas_table_counts_links_and_shows_printed_totals(report: Report) -> No
 
 def test_national_context_and_what_can_be_computed(report: Report) -> None:
     national = table(report, "Contexte national (")
-    assert ("EPCI à fiscalité propre au 1er janvier 2006", "2572") in {
+    assert ("EPCI à fiscalité propre au 1er janvier 2006", "2\u00a0572") in {
         (r[0].text, r[1].text) for r in national.rows
     }
     computed = table(report, "Contexte national :")
     assert [(r[1].text, r[2].text, r[3].alert) for r in computed.rows] == [
-        ("2572", "2566", True),  # 2 388 + 164 + 14 (l. 27-28) against 2 572 (l. 26)
+        ("2\u00a0572", "2\u00a0566", True),  # 2 388 + 164 + 14 (l. 27-28) against 2 572 (l. 26)
         ("6", "6", False),
     ]
 
@@ -180,10 +180,22 @@ def test_html_page_is_complete(report: Report) -> None:
 
 
 def test_report_command_markdown(runner: CliRunner) -> None:
-    result = runner.invoke(app, [*ROOT, "report"])
+    result = runner.invoke(app, [*ROOT, "report", "--lang", "fr"])
     assert result.exit_code == 0, result.stderr
     assert "| Afrique subsaharienne | 2 | 6 | 9 | / | 17 |" in result.stdout
+    assert "| TOTAUX | **19 (imprimé : 18)** |" in result.stdout  # l. 1322
     assert result.stderr == ""
+
+
+def test_report_in_english_names_and_numbers_as_english_writes_them(runner: CliRunner) -> None:
+    result = runner.invoke(app, [*ROOT, "report", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# Intercommunality and international action (2006)")
+    assert "| Sub-Saharan Africa | 2 | 6 | 9 | / | 17 |" in result.stdout
+    assert "| TOTALS | **19 (printed: 18)** |" in result.stdout
+    assert "| Single-purpose syndicates | 14,885 | count | 19 |" in result.stdout  # l. 19-20
+    # the audit's check labels are the queries' French texts; the report's own words are not
+    assert "TOTAUX" not in result.stdout and "(imprimé" not in result.stdout
 
 
 def test_report_command_writes_html(runner: CliRunner, tmp_path: Path) -> None:

@@ -181,7 +181,8 @@ ex:lien a cdo:CooperationLink ; skos:prefLabel "Lien"@fr ; dct:source <https://e
     )
     alone = validate_files(project, [link])
     lien = own(link) + "lien"
-    assert ("Violation", SHAPES + "ForeignPartnerIsForeignAuthority", lien) in found(alone)
+    # alone, the partner exists nowhere: an unknown resource, not a partner of the wrong kind
+    assert ("Violation", SHAPES + "SubmissionPointsAtExistingResources", lien) in found(alone)
     together = validate_files(project, [link, partner])
     assert together.conforms and not together.findings
 
@@ -260,10 +261,33 @@ def test_a_submission_may_not_rewrite_the_law(project: Project, tmp_path: Path) 
     }
 
 
-def test_existing_warnings_do_not_drown_the_submission(project: Project) -> None:
-    report = validate_files(project, [FIXTURES / "rule3-ok-mandatory-competence.ttl"])
+@pytest.mark.parametrize("targeted", [False, True])
+def test_existing_warnings_do_not_drown_the_submission(project: Project, targeted: bool) -> None:
+    """The submission mentions Cergy-Pontoise, whose statutory competence was already flagged
+    (report l. 731-734): that warning is counted apart, the same on both engines."""
+    path = FIXTURES / "rule3-ok-mandatory-competence.ttl"
+    report = validate_files(project, [path], targeted=targeted)
     assert not report.findings
-    assert report.hidden >= 1  # e.g. Cergy-Pontoise's statutory competence (report l. 731-734)
+    assert report.hidden == 1
+    text = report.to_text("en")
+    assert (
+        text.splitlines()[0]
+        == "Summary: 0 violation, 0 warning, 0 info due to the submission; 1 older."
+    )
+    assert "coopdec-kg validate --all shows" in text
+
+
+def test_severity_shows_the_graver_results_and_says_how_many_are_left_out(
+    project: Project,
+) -> None:
+    report = validate_files(project, [FIXTURES / "rule8-warn-new-competence.ttl"])
+    assert report.counts()["Warning"] >= 1 and report.conforms
+    assert report.shown("violation") == []
+    assert report.shown("warning") == report.shown("info") == report.findings
+    text = report.to_text("en", "violation")
+    assert f"Note: {len(report.findings)} result(s) less severe than “violation”" in text
+    assert "WARNING" not in text
+    assert json.loads(report.to_json("en", "violation"))["results"] == []
 
 
 def test_new_nodes_are_held_to_the_full_law_even_when_they_cite_the_report(
@@ -315,8 +339,9 @@ def test_text_report_groups_by_focus_with_labels_counts_and_one_language(
     assert "« Adduction d'eau »" in french
     assert "Principe de spécialité" in french and "Speciality principle" not in french
     assert "Speciality principle" in english and "Principe de spécialité" not in english
-    assert "Bilan : 2 violations, 0 avertissement, 0 information." in french
-    assert "Summary: 2 violations, 0 warning, 0 info." in english
+    # the summary first: what the submission caused, and what was there before it
+    assert french.startswith("Bilan : 2 violations, 0 avertissement, 0 information dus à la")
+    assert english.startswith("Summary: 2 violations, 0 warning, 0 info due to the submission;")
     assert "legal-rule:oudin-1-pourcent" in french and "legal-text:loi-2005-95" in french
     # one heading for the focus node, both results under it
     assert french.count("« Adduction d'eau »") == 1
@@ -356,9 +381,19 @@ def root(project: Project) -> Path:
 
 
 def test_cli_exit_0_when_conforming_with_warnings(runner: CliRunner, root: Path) -> None:
-    code, out, _ = run(runner, root, "validate", str(FIXTURES / "rule3-warn-unmapped-domain.ttl"))
+    code, out, _ = run(
+        runner, root, "validate", "--lang", "fr", str(FIXTURES / "rule3-warn-unmapped-domain.ttl")
+    )
     assert code == 0
     assert "AVERTISSEMENT" in out and "n'empêchent pas l'ajout" in out
+
+
+def test_cli_severity_filters_the_results_not_the_verdict(runner: CliRunner, root: Path) -> None:
+    fixture = str(FIXTURES / "rule3-warn-unmapped-domain.ttl")
+    code, out, _ = run(runner, root, "validate", "--lang", "fr", "--severity", "Violation", fixture)
+    assert code == 0
+    assert out.startswith("Bilan : 0 violation, 1 avertissement")
+    assert "AVERTISSEMENT" not in out and "moins graves que « violation »" in out
 
 
 def test_cli_exit_1_on_violations(runner: CliRunner, root: Path) -> None:
@@ -398,3 +433,30 @@ def test_cli_input_format_overrides_the_extension(
     shutil.copy(FIXTURES / "rule2-ok-region-action.ttl", copy)
     code, _, _ = run(runner, root, "validate", "--input-format", "turtle", str(copy))
     assert code == 0
+
+
+def test_the_readmes_example_submission_conforms(project: Project, tmp_path: Path) -> None:
+    """README's "Submit your data" example is kept true: it validates with no result."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```turtle\n", 1)[1].split("```", 1)[0]
+    report = validate_files(project, [write(tmp_path, "my-link.ttl", example)])
+    assert report.conforms and not report.findings
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_a_mistyped_project_iri_is_an_unknown_resource_not_a_bad_party(
+    project: Project, tmp_path: Path, targeted: bool
+) -> None:
+    """The French party's IRI misspelt: the report names the unknown resource and what was
+    meant, instead of blaming the link's party for not being a CA."""
+    example = (FIXTURES / "rule1-ok-partner.ttl").read_text(encoding="utf-8")
+    mistyped = example.replace("authority:ca-cergy-pontoise ;", "authority:ca-cergy-pontoize ;")
+    assert mistyped != example
+    report = validate_files(project, [write(tmp_path, "typo.ttl", mistyped)], targeted=targeted)
+    assert not report.conforms
+    (finding,) = report.findings
+    assert str(finding.shape) == SHAPES + "SubmissionPointsAtExistingResources"
+    assert str(finding.value) == expand("authority:ca-cergy-pontoize")
+    assert "Unknown resource" in finding.message("en")
+    assert "Did you mean authority:ca-cergy-pontoise (Cergy-Pontoise)" in finding.message("en")
+    assert "Ressource inconnue" in finding.message("fr")

@@ -7,7 +7,8 @@ CoopdecError                 every error a user can cause (exit 2 unless stated)
 ├── QueryError               named queries
 │   ├── UnknownQuery
 │   ├── BadQueryHeader
-│   └── ParameterError       missing, undeclared or ill-typed parameter
+│   ├── ParameterError       missing, undeclared or ill-typed parameter
+│   └── UnknownResource      a given IRI is in no triple (the message suggests the closest)
 ├── EndpointError            a remote SPARQL endpoint failed or is unreachable
 ├── ExportError              an export cannot be written
 ├── StoreError               the persistent store cannot be built or read
@@ -55,6 +56,10 @@ class BadQueryHeader(QueryError):
 
 class ParameterError(QueryError):
     """A query parameter is missing, undeclared or has a value of the wrong kind."""
+
+
+class UnknownResource(QueryError):
+    """An IRI given by the user is in no triple of the graph."""
 
 
 class EndpointError(CoopdecError):

@@ -16,11 +16,13 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from coopdec_kg import __version__
@@ -35,6 +37,8 @@ from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
     err,
     state,
 )
@@ -42,12 +46,44 @@ from coopdec_kg.content.project import ROOT_VARIABLE
 
 
 class _Commands(TyperGroup):
-    """The command group, which turns an unexpected error into exit code 3 and one line.
+    """The command group, which turns every failure into one line and a documented exit code.
 
-    Exit code 1 means "the data breaks the law": a bug must never look like it. Typer's own
-    exits (usage errors: 2) pass through; a reader that stops reading our output (`| head`)
-    ends the command quietly, with the code of a process stopped by SIGPIPE.
+    A usage error (an unknown option, a value out of its choices or range) is one line in the
+    tool's own style, exit 2, where Click would draw a box or print the usage first; the tool
+    alone prints its help, exit 0. An unexpected error is exit code 3 and one line: exit code 1
+    means "the data breaks the law", and a bug must never look like it. A reader that stops
+    reading our output (`| head`) ends the command quietly, with the code of a process stopped
+    by SIGPIPE.
     """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            outcome = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+        except NoArgsIsHelpError as shown:
+            typer.echo(shown.format_message())
+            outcome = EXIT_OK
+        except UsageError as error:
+            err(f"Error: {_one_line(error.format_message())}{_help_hint(error)}")
+            outcome = EXIT_USER_ERROR
+        except ClickException as error:  # a bad file or parameter value: the user's to fix
+            err(f"Error: {_one_line(error.format_message())}")
+            outcome = EXIT_USER_ERROR
+        except typer.Abort:
+            err("Interrupted.")
+            outcome = EXIT_INTERRUPTED
+        if not standalone_mode:
+            return outcome
+        sys.exit(outcome if isinstance(outcome, int) else EXIT_OK)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -72,6 +108,17 @@ class _Commands(TyperGroup):
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
 
+def _one_line(message: str) -> str:
+    """Click's message on one line, without the "Value error, " of Typer's value checks."""
+    return " ".join(message.replace("Value error, ", "").split())
+
+
+def _help_hint(error: UsageError) -> str:
+    """Where to read how the command is used: its --help."""
+    path = error.ctx.command_path if error.ctx is not None else "coopdec-kg"
+    return f" (`{path} --help` shows the options)"
+
+
 def _silence_stdout() -> None:
     """Send what is left of stdout nowhere: its reader is gone, and flushing at exit would
     fail again."""
@@ -89,6 +136,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.add_typer(query_commands.commands)
 app.add_typer(law_commands.commands)
@@ -125,6 +173,7 @@ def main_options(
         Path | None,
         typer.Option(
             "--root",
+            metavar="DIR",
             envvar=ROOT_VARIABLE,
             help="Folder holding ontology/, data/ and queries/ (default: the current directory "
             "when it holds them, else the content shipped with the package).",

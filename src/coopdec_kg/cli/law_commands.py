@@ -12,26 +12,32 @@ from coopdec_kg.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USER_ERROR,
+    CommandGroup,
     Engine,
+    Language,
     err,
+    language,
+    language_option,
     note_extra_files,
     project,
     user_errors,
+    working,
 )
 from coopdec_kg.terminal import printable
 
-commands = typer.Typer()
-
-
-class Language(StrEnum):
-    fr = "fr"
-    en = "en"
+commands = CommandGroup()
 
 
 class ValidationFormat(StrEnum):
     text = "text"
     json = "json"
     turtle = "turtle"
+
+
+class Severity(StrEnum):
+    violation = "violation"
+    warning = "warning"
+    info = "info"
 
 
 class InputFormat(StrEnum):
@@ -47,12 +53,11 @@ _SUBMITTED_FILES = typer.Argument(
     ".xml) files describing new cooperation data. Several files are validated together.",
     show_default=False,
 )
-_LANG_OPTION = typer.Option(
-    "--lang", "-l", help="Language of the messages, rule names and labels: fr or en."
-)
+_LANG_OPTION = language_option("Language of the messages, rule names and labels")
 _INPUT_FORMAT_OPTION = typer.Option(
     "--input-format",
     "-i",
+    case_sensitive=False,
     help="Format of every FILE, when its extension does not tell: turtle, nt, jsonld or xml.",
 )
 _MAX_BYTES_OPTION = typer.Option(
@@ -66,12 +71,13 @@ _MAX_BYTES_OPTION = typer.Option(
 @commands.command("validate", short_help="Check new cooperation data against the law (SHACL).")
 def validate_command(
     files: Annotated[list[Path] | None, _SUBMITTED_FILES] = None,
-    lang: Annotated[Language, _LANG_OPTION] = Language.fr,
+    lang: Annotated[Language | None, _LANG_OPTION] = None,
     output_format: Annotated[
         ValidationFormat,
         typer.Option(
             "--format",
             "-f",
+            case_sensitive=False,
             help="text (for people, grouped by resource), json (for programs) or turtle "
             "(a W3C SHACL validation report, messages in both languages).",
         ),
@@ -82,11 +88,21 @@ def validate_command(
         Engine,
         typer.Option(
             "--engine",
+            case_sensitive=False,
             help="store: only the neighbourhood the rules need, read from the persistent store "
             "(fast at any scale); rdflib: the files merged with the whole graph (the reference). "
             "Both give the same results.",
         ),
     ] = Engine.store,
+    severity: Annotated[
+        Severity,
+        typer.Option(
+            "--severity",
+            "-s",
+            case_sensitive=False,
+            help="Show only results of this severity or graver (the summary counts them all).",
+        ),
+    ] = Severity.info,
     everything: Annotated[
         bool,
         typer.Option(
@@ -115,28 +131,31 @@ def validate_command(
     with user_errors():
         note_extra_files(content)
         if everything:
-            report = validate_content(content)
+            with working("Validating the existing content"):
+                report = validate_content(content)
         else:
-            report = validate_files(
-                content,
-                files or [],
-                input_format=input_format.value if input_format else None,
-                max_bytes=max_bytes,
-                targeted=engine is Engine.store,
-            )
+            with working("Validating"):
+                report = validate_files(
+                    content,
+                    files or [],
+                    input_format=input_format.value if input_format else None,
+                    max_bytes=max_bytes,
+                    targeted=engine is Engine.store,
+                )
+    reader = language(lang)
     if output_format is ValidationFormat.json:
-        typer.echo(report.to_json(lang.value), nl=False)
+        typer.echo(report.to_json(reader, severity.value), nl=False)
     elif output_format is ValidationFormat.turtle:
-        typer.echo(report.to_turtle(), nl=False)
+        typer.echo(report.to_turtle(severity.value), nl=False)
     else:
-        typer.echo(printable(report.to_text(lang.value), keep="\n"), nl=False)
+        typer.echo(printable(report.to_text(reader, severity.value), keep="\n"), nl=False)
     raise typer.Exit(EXIT_OK if report.conforms else EXIT_REJECTED)
 
 
 @commands.command("add", short_help="Validate new data, then merge it into data/ (all or nothing).")
 def add_command(
     files: Annotated[list[Path], _SUBMITTED_FILES],
-    lang: Annotated[Language, _LANG_OPTION] = Language.fr,
+    lang: Annotated[Language | None, _LANG_OPTION] = None,
     input_format: Annotated[InputFormat | None, _INPUT_FORMAT_OPTION] = None,
     max_bytes: Annotated[int, _MAX_BYTES_OPTION] = 20 * 1024 * 1024,
 ) -> None:
@@ -157,9 +176,10 @@ def add_command(
             input_format=input_format.value if input_format else None,
             max_bytes=max_bytes,
         )
+    reader = language(lang)
     if outcome.report is not None:
-        typer.echo(printable(outcome.report.to_text(lang.value), keep="\n"), nl=False)
-    french = lang is Language.fr
+        typer.echo(printable(outcome.report.to_text(reader), keep="\n"), nl=False)
+    french = reader == "fr"
     for path in outcome.already_present:
         err(f"Déjà présent, inchangé : {path}" if french else f"Already present, unchanged: {path}")
     if not outcome.accepted:

@@ -10,15 +10,17 @@ import typer
 from coopdec_kg.cli.common import (
     EXIT_REJECTED,
     INCLUDE_EXTRA_OPTION,
+    CommandGroup,
     err,
     extra_to_dump,
     file_or_stdout,
     note_extra_files,
     project,
     user_errors,
+    working,
 )
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 
 @commands.command("export", short_help="Dump the graph with its DCAT-AP/VoID metadata.")
@@ -83,12 +85,16 @@ def export_command(
         note_extra_files(content, included=include_extra)
         extra = extra_to_dump(content, include_extra)
         if output is None:
-            payload = export(content, fmt.name, extra=extra, metadata_only=metadata, frame=frame)
+            with working(f"Exporting ({fmt.name})"):
+                payload = export(
+                    content, fmt.name, extra=extra, metadata_only=metadata, frame=frame
+                )
             typer.echo(payload, nl=False)
             return
-        size = export_file(
-            content, output, fmt.name, extra=extra, metadata_only=metadata, frame=frame
-        )
+        with working(f"Exporting to {output} ({fmt.name})"):
+            size = export_file(
+                content, output, fmt.name, extra=extra, metadata_only=metadata, frame=frame
+            )
     err(f"Wrote {output} ({fmt.name}, {size} bytes).")
 
 

@@ -9,14 +9,16 @@ import typer
 
 from coopdec_kg.cli.common import (
     INCLUDE_EXTRA_OPTION,
+    CommandGroup,
     err,
     extra_to_dump,
     note_extra_files,
     project,
     user_errors,
+    working,
 )
 
-commands = typer.Typer()
+commands = CommandGroup()
 
 
 @commands.command("synth")
@@ -26,6 +28,7 @@ def synth_command(
         typer.Option(
             "--output",
             "-o",
+            metavar="DIR",
             help="Folder to write the atlas (atlas-001.ttl, atlas-002.ttl … of about 400 000 "
             "triples each, so build loads them on several cores) and violations.json into; "
             "created if its parent exists.",
@@ -33,12 +36,18 @@ def synth_command(
     ],
     scale: Annotated[
         float,
-        typer.Option(help="1.0 ≈ 35 000 communes, 1 300 groupings, 15 000 links, 1.5 M triples."),
+        typer.Option(
+            metavar="X", help="1.0 ≈ 35 000 communes, 1 300 groupings, 15 000 links, 1.5 M triples."
+        ),
     ] = 1.0,
-    seed: Annotated[int, typer.Option(help="Same seed, same atlas (byte for byte).")] = 1,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Same seed, same atlas (byte for byte).")
+    ] = 1,
     violations: Annotated[
         int,
-        typer.Option(min=0, help="How many breaches of known rules to plant (for benchmarks)."),
+        typer.Option(
+            min=0, metavar="K", help="How many breaches of known rules to plant (for benchmarks)."
+        ),
     ] = 0,
 ) -> None:
     """Generate a synthetic national atlas (its own namespace; it never enters data/)."""
@@ -46,7 +55,7 @@ def synth_command(
     from coopdec_kg.content.synth import write_atlas
 
     content = project()
-    with user_errors():
+    with user_errors(), working(f"Writing a synthetic atlas (scale {scale}) into {output}"):
         summary = write_atlas(content, load_graph(content), output, scale, seed, violations)
     counts = ", ".join(
         f"{value} {name.replace('_', ' ')}" for name, value in summary.counts.items()
@@ -65,6 +74,7 @@ def build_command(
         typer.Option(
             "--extra",
             "-e",
+            metavar="FILE|DIR",
             help="Another trusted RDF file to load with the content (.ttl, .nt, .nq, .trig), or "
             "a folder of them (e.g. the one synth wrote). Repeat for several; later commands "
             "keep them, and read a folder again when its files change.",
@@ -76,7 +86,7 @@ def build_command(
     from coopdec_kg.engines.store import build
 
     content = project()
-    with user_errors():
+    with user_errors(), working("Building the store"):
         info = build(content, extra or [])
     err(f"store {info.path}: {len(info.files)} files loaded (fingerprint {info.fingerprint})")
 
@@ -133,6 +143,7 @@ def push_command(
     with user_errors():
         note_extra_files(content, included=include_extra)
         extra = extra_to_dump(content, include_extra)
-        pushed = push_project(content, endpoint, graph, append, timeout, extra)
+        with working(f"Pushing to {endpoint}"):
+            pushed = push_project(content, endpoint, graph, append, timeout, extra)
     verb = "Replaced" if pushed.replaced else "Added to"
     err(f"{verb} {pushed.target}: {pushed.triples} triples sent.")

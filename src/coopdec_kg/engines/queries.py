@@ -20,7 +20,7 @@ import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 # Header keys grlc reads (summary, description, tags, defaults, enumerate, method, pagination)
-# plus ours: English summary and description, and the parameter declarations.
+# plus ours, which grlc ignores: English summary and description, the parameter declarations and
+# the columns as people read them.
 REQUIRED_KEYS = ("summary", "summary_en")
 KNOWN_KEYS = frozenset(
     {
@@ -53,12 +54,18 @@ KNOWN_KEYS = frozenset(
         "description_en",
         "tags",
         "params",
+        "columns",
+        "pivot",
         "defaults",
         "enumerate",
         "method",
         "pagination",
     }
 )
+LANGUAGES = ("fr", "en")
+# What a column's entry under `#+ columns` may say besides its title in each language.
+COLUMN_KEYS = frozenset({*LANGUAGES, "of", "via", "code", "plain", "values"})
+PIVOT_KEYS = frozenset({"rows", "columns", "value", "keep"})
 
 # grlc's BASIL-style variable names: ?_name, ?__name, ?_name_type, ?_name_prefix_datatype.
 PARAMETER_VARIABLE = re.compile(
@@ -113,6 +120,47 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class ColumnHeader:
+    """How people read one column of the answer (its entry under `#+ columns`).
+
+    A table shows `titles` in the reader's language. A column `of` another names or describes
+    the resource in that column, through `via` (a property IRI) or, without it, a label: a table
+    shows that text in the reader's language, and shows a resource through its name rather than
+    its IRI. A `code` column (an identifier for programs) and the IRI columns are shown only
+    when asked. `plain` numbers (line numbers, years) have no thousands separator; `values`
+    translates the codes a column holds.
+    """
+
+    name: str
+    titles: Mapping[str, str]
+    of: str | None = None
+    via: URIRef | None = None
+    code: bool = False
+    plain: bool = False
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles["en"]
+
+    def value(self, text: str, lang: str) -> str:
+        """A code of the column in the reader's language (the code itself when not listed)."""
+        words = self.values.get(text)
+        return text if words is None else words.get(lang) or words["en"]
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """The answer's other shape, for people (`#+ pivot`, `query --pivot`): one row per value of
+    `rows`, one column per value of `columns`, `value` in the cells, the columns in `keep`
+    (one value per row) after them."""
+
+    rows: str
+    columns: str
+    value: str
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class NamedQuery:
     """One query file: its metadata, parameters, result columns and SPARQL text."""
 
@@ -126,9 +174,15 @@ class NamedQuery:
     parameters: tuple[Parameter, ...]
     columns: tuple[str, ...]
     text: str
+    headers: Mapping[str, ColumnHeader] = field(default_factory=dict)
+    pivot: Pivot | None = None
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
+
+    def title(self, lang: str) -> str:
+        """The summary in the reader's language."""
+        return self.summary if lang == "fr" else self.summary_en
 
 
 # ------------------------------------------------------------------------------------ loading
@@ -170,6 +224,7 @@ def load_query(path: Path) -> NamedQuery:
         outline = Outline(columns, frozenset(_variables(prepared.algebra)))
         remember(text, outline)
     parameters = _declare_parameters(header, outline.variables, path)
+    headers = _column_headers(header.get("columns"), outline.columns, path)
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -181,6 +236,8 @@ def load_query(path: Path) -> NamedQuery:
         parameters=parameters,
         columns=outline.columns,
         text=text,
+        headers=headers,
+        pivot=_pivot(header.get("pivot"), outline.columns, path),
     )
 
 
@@ -275,6 +332,88 @@ def _single_key_items(value: object, key: str, path: Path | str) -> dict[str, ob
             raise BadQueryHeader(f"{path}: #+ enumerate: {name} must list its values")
         merged[str(name)] = entry
     return merged
+
+
+def _column_headers(
+    declared: object, columns: Sequence[str], path: Path | str
+) -> dict[str, ColumnHeader]:
+    """The `#+ columns` header, checked against the query's columns: when present, it gives
+    every column a title in French and in English, and names no other column."""
+    if declared is None:
+        return {}
+    if not isinstance(declared, dict) or not all(isinstance(k, str) for k in declared):
+        raise BadQueryHeader(f"{path}: #+ columns must map each column to its titles")
+    missing = [name for name in columns if name not in declared]
+    if missing:
+        raise BadQueryHeader(f"{path}: #+ columns gives no title to {', '.join(missing)}")
+    strangers = sorted(set(declared) - set(columns))
+    if strangers:
+        raise BadQueryHeader(f"{path}: #+ columns names {', '.join(strangers)}, not a column")
+    return {name: _column_header(name, declared[name], columns, path) for name in columns}
+
+
+def _pivot(declared: object, columns: Sequence[str], path: Path | str) -> Pivot | None:
+    """The `#+ pivot` header, checked against the query's columns."""
+    if declared is None:
+        return None
+    where = f"{path}: #+ pivot"
+    if not isinstance(declared, dict) or set(declared) - PIVOT_KEYS:
+        raise BadQueryHeader(f"{where} must give rows, columns, value (and keep) columns")
+    keep = declared.get("keep", [])
+    named = [declared.get(key) for key in ("rows", "columns", "value")]
+    if not isinstance(keep, list) or not all(n in columns for n in [*named, *keep]):
+        raise BadQueryHeader(f"{where}: rows, columns, value and keep must name query columns")
+    rows, pivoted, value = (str(name) for name in named)
+    return Pivot(rows, pivoted, value, tuple(str(name) for name in keep))
+
+
+def _column_header(
+    name: str, entry: object, columns: Sequence[str], path: Path | str
+) -> ColumnHeader:
+    where = f"{path}: #+ columns: {name}"
+    if not isinstance(entry, dict):
+        raise BadQueryHeader(f"{where} must give its titles (fr: …, en: …)")
+    unknown = sorted(str(key) for key in entry if key not in COLUMN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(COLUMN_KEYS))
+        raise BadQueryHeader(f"{where}: unknown key(s) {', '.join(unknown)} (known: {known})")
+    titles = {lang: entry.get(lang) for lang in LANGUAGES}
+    if not all(_one_line_text(title) for title in titles.values()):
+        raise BadQueryHeader(f"{where} needs a one-line title in fr and in en")
+    of = entry.get("of")
+    if of is not None and (of not in columns or of == name):
+        raise BadQueryHeader(f"{where}: of must name another column of the query")
+    via = entry.get("via")
+    if via is not None:
+        expanded = expand_curie(via) if isinstance(via, str) else None
+        if of is None or expanded is None:
+            raise BadQueryHeader(f"{where}: via must be a property CURIE, with of")
+        via = URIRef(expanded)
+    for flag in ("code", "plain"):
+        if not isinstance(entry.get(flag, False), bool):
+            raise BadQueryHeader(f"{where}: {flag} must be true or false")
+    values = entry.get("values", {})
+    if not isinstance(values, dict) or not all(
+        isinstance(code, str)
+        and isinstance(words, dict)
+        and set(words) == set(LANGUAGES)
+        and all(_one_line_text(word) for word in words.values())
+        for code, words in values.items()
+    ):
+        raise BadQueryHeader(f"{where}: values must map each code to its words (fr: …, en: …)")
+    return ColumnHeader(
+        name=name,
+        titles={lang: str(title).strip() for lang, title in titles.items()},
+        of=of,
+        via=via,
+        code=entry.get("code", False),
+        plain=entry.get("plain", False),
+        values={code: dict(words) for code, words in values.items()},
+    )
+
+
+def _one_line_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and "\n" not in value.strip()
 
 
 def _prepare(text: str, path: Path | str) -> Any:

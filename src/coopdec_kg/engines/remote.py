@@ -35,7 +35,7 @@ from coopdec_kg.engines.sparql_text import is_symbol, keyword, tokenize
 from coopdec_kg.errors import ContentError, EndpointError, ParameterError
 
 if TYPE_CHECKING:
-    pass
+    from rdflib import Graph
 
 TIMEOUT_SECONDS = 60.0  # the longest a query may take, from connecting to the last byte
 PUSH_TIMEOUT_SECONDS = 600.0  # a push sends the whole graph (hundreds of MB at national scale)
@@ -473,6 +473,59 @@ def select(
     )
     body, content_type = _request(request, timeout, max_bytes)
     return _results(body, content_type, endpoint)
+
+
+def ask(
+    endpoint: str, query: str, timeout: float | None = None, max_bytes: int | None = None
+) -> bool:
+    """Run an ASK query on a remote endpoint (SPARQL 1.1 JSON results: `{"boolean": …}`)."""
+    body, content_type = _post_query(endpoint, query, RESULTS_JSON, timeout, max_bytes)
+    try:
+        answer = json.loads(body)["boolean"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        answer = None
+    if not isinstance(answer, bool):
+        raise EndpointError(
+            f"{_shown(endpoint)} did not answer with an ASK result: "
+            f"{_excerpt(body, content_type) or 'an empty answer'}"
+        )
+    return answer
+
+
+def construct(
+    endpoint: str, query: str, timeout: float | None = None, max_bytes: int | None = None
+) -> Graph:
+    """Run a CONSTRUCT or DESCRIBE query on a remote endpoint: its triples (asked as
+    N-Triples, a format whose parsing reads nothing else)."""
+    from coopdec_kg.content.graph import parse_ntriples
+    from coopdec_kg.errors import RdfSyntaxError
+
+    body, content_type = _post_query(endpoint, query, NTRIPLES, timeout, max_bytes)
+    try:
+        return parse_ntriples(body)
+    except (RdfSyntaxError, UnicodeDecodeError):
+        raise EndpointError(
+            f"{_shown(endpoint)} did not answer with N-Triples: "
+            f"{_excerpt(body, content_type) or 'an empty answer'}"
+        ) from None
+
+
+def _post_query(
+    endpoint: str, query: str, accept: str, timeout: float | None, max_bytes: int | None
+) -> tuple[bytes, str | None]:
+    """POST a query as `application/sparql-query` (SPARQL 1.1 Protocol §2.1.3)."""
+    check_url(endpoint)
+    try:
+        text = query.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EndpointError("the query is not valid Unicode text") from None
+    request = urllib.request.Request(
+        endpoint,
+        data=text,
+        headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
+        method="POST",
+    )
+    return _request(request, timeout, max_bytes)
 
 
 # ------------------------------------------------------------------------------ graph store

@@ -1,8 +1,8 @@
 """A neutral query result (column names and rows of RDF terms) and its writers.
 
-Whatever engine ran the query (rdflib today; pyoxigraph or a remote endpoint later), it returns
-a `QueryResult`; the writers turn it into the W3C SPARQL 1.1 result formats (JSON, CSV, TSV) or a
-readable Rich table. Writers return text or a renderable: printing is the CLI's job.
+Whatever engine ran the query (rdflib, the pyoxigraph store or a remote endpoint), it returns a
+`QueryResult`; the writers turn it into the W3C SPARQL 1.1 result formats (JSON, CSV, TSV), text
+for programs. A table for people is coopdec_kg.publish.tables' job; printing is the CLI's.
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
 from coopdec_kg.content.namespaces import prefixes
-from coopdec_kg.terminal import printable
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 FORMATS = ("table", "csv", "tsv", "json")
 NUMERIC_TYPES = frozenset(
@@ -172,36 +167,14 @@ def to_tsv(result: QueryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------------- Rich table
-
-
-def to_table(result: QueryResult, title: str | None = None) -> Table:
-    """A readable table: CURIEs for IRIs, lexical forms, numbers right-aligned, nothing cut.
-
-    Every value is plain text for Rich (a "[bold]" in a label is no markup) with its control
-    characters escaped (coopdec_kg.terminal): a value cannot drive the terminal.
-    """
-    from rich.table import Table
-    from rich.text import Text
-
-    shown = Text(printable(title)) if title is not None else None
-    table = Table(title=shown, show_lines=False, header_style="bold")
-    for index, name in enumerate(result.variables):
-        numeric = bool(result.rows) and all(
-            term is None or (isinstance(term, Literal) and term.datatype in NUMERIC_TYPES)
-            for term in (row[index] for row in result.rows)
-        )
-        table.add_column(
-            Text(printable(name)), justify="right" if numeric else "left", overflow="fold"
-        )
-    for row in result.rows:
-        table.add_row(*(Text(printable(plain(term))) for term in row))
-    return table
-
-
 def render(result: QueryResult, output_format: str) -> str:
     """The result as text in one of the machine formats (csv, tsv, json)."""
     writers = {"csv": to_csv, "tsv": to_tsv, "json": to_json}
     if output_format not in writers:
         raise ValueError(f"unknown result format {output_format!r}")
     return writers[output_format](result)
+
+
+def boolean_json(answer: bool) -> str:
+    """An ASK query's answer in the W3C SPARQL 1.1 Query Results JSON format."""
+    return json.dumps({"head": {}, "boolean": answer}) + "\n"

@@ -30,9 +30,9 @@ import re
 import shutil
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -466,6 +466,40 @@ def select(
 
         width = range(len(columns))
         return columns, [tuple(rdflib_term(solution[i]) for i in width) for solution in solutions]
+    except (OSError, RuntimeError) as error:
+        if str(error).startswith("Corruption"):
+            raise StoreCorrupted(_one_line(error)) from error
+        raise
+
+
+def ask(store: pyoxigraph.Store, query: str) -> bool:
+    """Run an ASK query on the store."""
+    import pyoxigraph
+
+    with _corruption_reported():
+        answer = store.query(query)
+    if not isinstance(answer, pyoxigraph.QueryBoolean):
+        raise TypeError("not an ASK query")
+    return bool(answer)
+
+
+def construct(store: pyoxigraph.Store, query: str) -> list[tuple[Identifier, ...]]:
+    """Run a CONSTRUCT or DESCRIBE query on the store: its triples, as rdflib terms."""
+    import pyoxigraph
+
+    with _corruption_reported():
+        answer = store.query(query)
+        if not isinstance(answer, pyoxigraph.QueryTriples):
+            raise TypeError("not a CONSTRUCT or DESCRIBE query")
+        triples = [tuple(map(to_rdflib, (t.subject, t.predicate, t.object))) for t in answer]
+    return [triple for triple in triples if None not in triple]  # type: ignore[misc]
+
+
+@contextmanager
+def _corruption_reported() -> Iterator[None]:
+    """A read that meets corrupt data raises StoreCorrupted (`with_current` rebuilds)."""
+    try:
+        yield
     except (OSError, RuntimeError) as error:
         if str(error).startswith("Corruption"):
             raise StoreCorrupted(_one_line(error)) from error

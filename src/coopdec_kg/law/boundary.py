@@ -36,7 +36,9 @@ RESERVED_PROPERTY = URIRef(SHAPES + "reservedProperty")
 OWN_RESOURCES = URIRef(SHAPES + "SubmissionDescribesItsOwnResources")
 LINKS = URIRef(SHAPES + "SubmissionLinksThroughTheShapes")
 RESERVED = URIRef(SHAPES + "SubmissionStatesNoReportFigureOrLaw")
-RULES = (OWN_RESOURCES, LINKS, RESERVED)
+# Checked by the validator, which can ask the graph whether a resource exists.
+EXISTING = URIRef(SHAPES + "SubmissionPointsAtExistingResources")
+RULES = (OWN_RESOURCES, LINKS, RESERVED, EXISTING)
 # Resources of the project: its own IRIs (report, law, vocabularies, submissions, the atlas)
 # and the EU country table it names countries with.
 PROJECT_NAMESPACES = ("https://w3id.org/coopdec-kg/", COUNTRY)

@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -50,16 +50,19 @@ from coopdec_kg.content.graph import (
 from coopdec_kg.content.namespaces import CDR, prefixes
 from coopdec_kg.content.project import Project
 from coopdec_kg.errors import ContentError
-from coopdec_kg.law.boundary import Boundary, Crossing
+from coopdec_kg.law.boundary import EXISTING, Boundary, Crossing
 
 if TYPE_CHECKING:
     import pyoxigraph
 
+    from coopdec_kg.engines.results import QueryResult
     from coopdec_kg.law.shacl_sparql import CompiledShapes, Result
 
 LANGUAGES = ("fr", "en")
 LEGAL_TEXT = prefixes()["legal-text"]
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
+# What --severity names: show results of this severity and the graver ones.
+SEVERITY_LEVELS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
 LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 FORMAT_IRIS = {
     "turtle": URIRef("http://www.w3.org/ns/formats/Turtle"),
@@ -89,8 +92,13 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "normalised": "Note : {n} littéral(aux) de {name} mis en forme Unicode NFC.",
         "hidden": (
-            "Note : {n} résultat(s) sur les données existantes, antérieurs à cette soumission, "
-            "ne sont pas affichés."
+            "Note : {n} résultat(s) sur les ressources existantes que cite la soumission "
+            "existai(en)t déjà avant elle et ne sont pas affichés : coopdec-kg validate --all "
+            "montre les résultats du contenu existant."
+        ),
+        "below": (
+            "Note : {n} résultat(s) moins graves que « {severity} » ne sont pas affichés "
+            "(sans --severity, tous le sont)."
         ),
         "boundary": (
             "Note : {n} triplet(s) franchissent la frontière des soumissions ; les formes (le "
@@ -104,6 +112,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "files": "fichier",
         "none": "Aucun résultat.",
         "summary": "Bilan : {counts}.",
+        "summary-submission": "Bilan : {counts} dus à la soumission ; {n} antérieur(s).",
         "conforms": "Conforme : aucune violation.",
         "conforms_warnings": (
             "Conforme : aucune violation ; les avertissements signalent des points à vérifier, "
@@ -131,8 +140,13 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "normalised": "Note: {n} literal(s) of {name} normalised to Unicode NFC.",
         "hidden": (
-            "Note: {n} result(s) about the existing data, older than this submission, "
-            "are not shown."
+            "Note: {n} result(s) about existing resources the submission mentions existed "
+            "before it and are not shown: coopdec-kg validate --all shows the existing "
+            "content's results."
+        ),
+        "below": (
+            "Note: {n} result(s) less severe than “{severity}” are not shown (without "
+            "--severity, all are)."
         ),
         "boundary": (
             "Note: {n} triple(s) cross the submission boundary; the shapes (the law) were not "
@@ -146,6 +160,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "files": "file",
         "none": "No results.",
         "summary": "Summary: {counts}.",
+        "summary-submission": "Summary: {counts} due to the submission; {n} older.",
         "conforms": "Conforms: no violation.",
         "conforms_warnings": (
             "Conforms: no violation; warnings point at things to check, they do not prevent "
@@ -291,10 +306,15 @@ class ValidationReport:
             for name in ("Violation", "Warning", "Info")
         }
 
-    def by_focus(self) -> list[tuple[Node, list[Finding]]]:
+    def shown(self, severity: str = "info") -> list[Finding]:
+        """The findings of this severity (violation, warning, info) or graver."""
+        worst = SEVERITIES.index(SEVERITY_LEVELS[severity])
+        return [f for f in self.findings if SEVERITIES.index(f.severity) <= worst]
+
+    def by_focus(self, severity: str = "info") -> list[tuple[Node, list[Finding]]]:
         """Findings grouped by focus node: nodes with violations first, then by label."""
         groups: dict[Node, list[Finding]] = {}
-        for finding in self.findings:
+        for finding in self.shown(severity):
             groups.setdefault(finding.focus, []).append(finding)
         for findings in groups.values():
             findings.sort(key=lambda f: (SEVERITIES.index(f.severity), str(f.shape), str(f.value)))
@@ -308,21 +328,22 @@ class ValidationReport:
 
     # ------------------------------------------------------------ renderings
 
-    def to_text(self, lang: str = "fr") -> str:
-        """A report for people: grouped by focus node, labels, counts, one language."""
+    def to_text(self, lang: str = "fr", severity: str = "info") -> str:
+        """A report for people: the counts first, then the results of `severity` or graver
+        grouped by focus node, with labels, in one language; the verdict last."""
         words = _words(lang)
         header = words["header"] if self.submissions else words["header-content"]
-        lines = [header.format(n=len(self.submissions))]
+        lines = [self.summary(lang), header.format(n=len(self.submissions))]
         for submission in self.submissions:
             name = submission.path.name
             triples = self.triples.get(submission.identifier, len(submission.graph))
             fmt = INPUT_FORMATS[submission.input_format]
             lines.append("  " + words["file"].format(name=name, format=fmt, triples=triples))
-        lines.extend(self.notes(lang))
+        lines.extend(self.notes(lang, severity))
         lines.append("")
         if not self.findings:
             lines.append(words["none"])
-        for node, findings in self.by_focus():
+        for node, findings in self.by_focus(severity):
             heading = self.labels.show(node, lang)
             files = sorted({name for f in findings for name in f.files})
             if files:
@@ -331,7 +352,6 @@ class ValidationReport:
             for finding in findings:
                 lines.extend("  " + line for line in self._finding_lines(finding, lang))
             lines.append("")
-        lines.append(words["summary"].format(counts=self._counts_text(lang)))
         if not self.conforms:
             lines.append(words["fails"])
         elif self.findings:
@@ -340,7 +360,15 @@ class ValidationReport:
             lines.append(words["conforms"])
         return "\n".join(lines) + "\n"
 
-    def notes(self, lang: str) -> list[str]:
+    def summary(self, lang: str) -> str:
+        """One line: how many violations, warnings and infos; for a submission, those it
+        caused and those that existed before it (not shown)."""
+        words = _words(lang)
+        if not self.submissions:
+            return words["summary"].format(counts=self._counts_text(lang))
+        return words["summary-submission"].format(counts=self._counts_text(lang), n=self.hidden)
+
+    def notes(self, lang: str, severity: str = "info") -> list[str]:
         words = _words(lang)
         notes = []
         for submission in self.submissions:
@@ -353,6 +381,9 @@ class ValidationReport:
                 )
         if self.hidden:
             notes.append(words["hidden"].format(n=self.hidden))
+        below = len(self.findings) - len(self.shown(severity))
+        if below:
+            notes.append(words["below"].format(n=below, severity=words[severity]))
         if self.crossings:
             notes.append(words["boundary"].format(n=self.crossings))
         return notes
@@ -395,7 +426,7 @@ class ValidationReport:
             parts.append(f"{count} {words[key if count <= 1 else key + 's']}")
         return ", ".join(parts)
 
-    def to_json(self, lang: str = "fr") -> str:
+    def to_json(self, lang: str = "fr", severity: str = "info") -> str:
         """The same report for programs (messages and labels in the chosen language)."""
         labels = self.labels
 
@@ -425,7 +456,8 @@ class ValidationReport:
             "counts": self.counts(),
             "hiddenExistingResults": self.hidden,
             "boundaryCrossings": self.crossings,
-            "notes": self.notes(lang),
+            "summary": self.summary(lang),
+            "notes": self.notes(lang, severity),
             "results": [
                 {
                     "focusNode": term(f.focus),
@@ -447,20 +479,20 @@ class ValidationReport:
                     "definedBy": named(f.texts),
                     "files": list(f.files),
                 }
-                for _, findings in self.by_focus()
+                for _, findings in self.by_focus(severity)
                 for f in findings
             ],
         }
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
-    def to_turtle(self) -> str:
+    def to_turtle(self, severity: str = "info") -> str:
         """A W3C SHACL validation report of the findings shown, with messages in fr and en."""
         report = new_graph()
         report.bind("sh", SH)
         root = BNode()
         report.add((root, RDF.type, SH.ValidationReport))
         report.add((root, SH.conforms, Literal(self.conforms)))
-        for _, findings in self.by_focus():
+        for _, findings in self.by_focus(severity):
             for f in findings:
                 result = BNode()
                 report.add((root, SH.result, result))
@@ -814,12 +846,81 @@ class Validator:
         for submission in submissions:
             for crossing in context.boundary.crossings(submission):
                 findings.append(_crossing_finding(context.shapes, crossing, submission))
+        if not findings:
+            findings = self._unknown_resources(submissions)
         known = context.ontology if isinstance(context, _TargetedContext) else context.base
         label_graphs = [context.shapes, known]
         triples = {s.identifier: len(s.triples) for s in submissions}
         return ValidationReport(
             submissions, findings, 0, Labels(label_graphs), triples, crossings=len(findings)
         )
+
+    def _unknown_resources(self, submissions: Sequence[Submission]) -> list[Finding]:
+        """A violation for each project IRI (cdr:…) a submission points at that is in no triple
+        of the graph nor of the batch — a typo, which the shapes would blame on the resource
+        that points at it — with the closest existing resources as suggestions."""
+        from coopdec_kg.engines.results import shorten
+        from coopdec_kg.engines.search import suggest, unknown_resources
+
+        batch = {s for submission in submissions for s, _, _ in submission.triples}
+        pointed = {
+            o: (s, p, submission)
+            for submission in submissions
+            for s, p, o in submission.triples
+            if isinstance(o, URIRef)
+            and o.startswith(str(CDR))
+            and not o.startswith(str(submission.iri))  # its own: the shapes judge them
+            and o not in batch
+        }
+        if not pointed:
+            return []
+        select = self._select()
+        if isinstance(self.context, _TargetedContext):
+            missing = unknown_resources(select, pointed)
+        else:  # the graph in memory: no query to parse
+            base = self.context.base
+            missing = [
+                iri
+                for iri in pointed
+                if (iri, None, None) not in base
+                and (None, None, iri) not in base
+                and (None, iri, None) not in base
+            ]
+        findings = []
+        said = _shape_words(self.context.shapes, EXISTING)
+        for iri in missing:
+            subject, predicate, submission = pointed[iri]
+            meant = ", ".join(
+                f"{shorten(str(found.entity))} ({found.name})" for found in suggest(select, iri)
+            )
+            hint = {"fr": f" Vouliez-vous dire {meant} ?", "en": f" Did you mean {meant}?"}
+            findings.append(
+                Finding(
+                    focus=subject,
+                    severity=SH.Violation,
+                    shape=said.shape,
+                    component=None,
+                    path=predicate,
+                    value=iri,
+                    messages={
+                        lang: text + (hint.get(lang, "") if meant else "")
+                        for lang, text in said.messages.items()
+                    },
+                    shape_names=said.names,
+                    rules=said.rules,
+                    texts=said.texts,
+                    files=(submission.path.name,),
+                )
+            )
+        return findings
+
+    def _select(self) -> Callable[[str], QueryResult]:
+        """SELECT queries on the graph the submissions are validated against."""
+        from coopdec_kg.engines.engine import OnGraph, OnStore
+
+        if isinstance(self.context, _TargetedContext):
+            return OnStore(self._store()).select
+        return OnGraph(self.context.base).select
 
     def validate_graphs(
         self, submissions: Sequence[Submission], stored: Stored
@@ -830,8 +931,9 @@ class Validator:
         for submission, triples in zip(submissions, stored, strict=True):
             for subject in dict.fromkeys(subject for subject, _, _ in triples):
                 described.setdefault(subject, []).append(submission.path.name)
+        mentioned = {*described, *(o for triples in stored for _, _, o in triples)}
         if isinstance(self.context, _TargetedContext):
-            return self._on_store(self.context, submissions, stored, described)
+            return self._on_store(self.context, submissions, stored, described, mentioned)
         context = self.context
         merged = _copy(context.base)
         for triples in stored:
@@ -840,15 +942,13 @@ class Validator:
         report = _run(merged, context.shapes)
         labels = Labels([merged, context.shapes])
         results = [(result, graph, _key(result, graph)) for result, graph in _results(report)]
-        # Results on existing nodes are shown only when the submission caused them: compare
-        # with the same validation without it (computed only when there is such a result).
         findings: list[Finding] = []
         hidden = 0
         for result, graph, key in results:
-            focus, value = key[0], key[4]
-            if focus in described or value in described or key not in context.baseline:
+            new = key[0] in described and (key[0], None, None) not in context.base
+            if new or key not in context.baseline:  # the baseline only when needed (seconds)
                 findings.append(_finding(context.shapes, graph, result, described))
-            else:
+            elif key[0] in mentioned or key[4] in mentioned:
                 hidden += 1
         counts = {s.identifier: len(s.triples) for s in submissions}
         return ValidationReport(submissions, findings, hidden, labels, counts)
@@ -859,23 +959,23 @@ class Validator:
         submissions: Sequence[Submission],
         stored: Stored,
         described: Mapping[Node, list[str]],
+        mentioned: set[Node],
     ) -> ValidationReport:
         """The compiled shapes on the submissions and their neighbourhood in the store."""
         submitted = [triple for triples in stored for triple in triples]
         base = self._base(submitted, described)
         results = _compiled_results(context.plan, [*base, *submitted])
-        # Results on existing nodes are shown only when the submission caused them: compare
-        # with the same validation without it (run only when there is such a result).
+        existing = {subject for subject, _, _ in base}
+        new = {node for node in described if node not in existing}
         baseline: frozenset[Key] = frozenset()
-        if any(r.focus not in described and r.value not in described for r in results):
+        if any(r.focus not in new for r in results):  # run only when needed
             baseline = frozenset(_result_key(r) for r in _compiled_results(context.plan, base))
         words: dict[Node, _ShapeWords] = {}
         findings: list[Finding] = []
         hidden = 0
         for result in results:
-            caused = result.focus in described or result.value in described
-            if not caused and _result_key(result) in baseline:
-                hidden += 1
+            if result.focus not in new and _result_key(result) in baseline:
+                hidden += result.focus in mentioned or result.value in mentioned
                 continue
             if result.shape not in words:
                 words[result.shape] = _shape_words(context.shapes, result.shape)

@@ -22,15 +22,95 @@ from rdflib.term import Identifier
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.queries import find_query, run
 from coopdec_kg.engines.results import QueryResult, plain
+from coopdec_kg.publish.tables import number
 
 # The answer of a named query (parameter-free), by its name.
 Answers = Callable[[str], QueryResult]
+# A resource's name in the reader's language, if the graph has one (publish.tables.namer).
+Names = Callable[[Identifier | None], str | None]
 
 if TYPE_CHECKING:
     from rdflib import Graph
 
 FORMATS = ("markdown", "html")
-TITLE = "Intercommunalité et international (2006) — tableaux recalculés à partir du graphe"
+# The report's words in each language; names come from the graph.
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Intercommunalité et international (2006) — tableaux recalculés à partir du "
+        "graphe",
+        "introduction": "Chaque tableau du rapport est recompté à partir des entités du graphe "
+        "et mis en regard des chiffres que le rapport imprime ; l'audit final liste chaque "
+        "chiffre imprimé face au même chiffre recalculé, puis chaque incohérence du rapport, de "
+        "toute nature.",
+        "printed": "imprimé",
+        "and": "et",
+        "unnamed": "Aucune CA nommée {groups} {listed} : le rapport n'en nomme pas, le graphe "
+        "n'en invente pas.",
+        "group": "au groupe",
+        "groups": "aux groupes",
+        "engagement": "Niveaux d'engagement des CA (partie II)",
+        "engagement-columns": "Groupe|Niveau|CA selon le rapport|CA nommées dans le graphe",
+        "areas": "Coopération décentralisée des CA : aires d'intervention (l. 1196-1322)",
+        "area": "Aire",
+        "totals": "TOTAUX",
+        "areas-note": "Chaque cellule compte les liens du tableau (« SICOVAL (2) » = deux liens) "
+        "; entre parenthèses, le chiffre imprimé quand il diffère (« / » : case sans chiffre).",
+        "national": "Contexte national (introduction, l. 1-58)",
+        "national-columns": "Chiffre imprimé|Valeur|Unité|Ligne",
+        "groupings": "Quelle est la place des groupements de communes en coopération "
+        "décentralisée ?",
+        "groupings-columns": "Mesure|Ensemble|CA|Part (%)",
+        "audit": "Audit du rapport : chiffres imprimés et recalculés",
+        "audit-national": "Contexte national : ce que l'on peut recalculer",
+        "audit-columns": "Contrôle|Imprimé|Recalculé|Concorde",
+        "yes": "oui",
+        "no": "NON",
+        "audit-note": "{checks} contrôles, {disagreements} désaccords.",
+        "inconsistencies": "Incohérences du rapport",
+        "inconsistencies-columns": "Nature|Incohérence|Passages|Statut|Ce que garde le graphe",
+        "established": "établie",
+        "suspicion": "soupçonnée",
+        "inconsistencies-note": "{count} incohérences, dont {suspected} soupçonnées (le rapport "
+        "ne permet pas d'établir le désaccord) ; le graphe ne corrige aucun des deux côtés.",
+    },
+    "en": {
+        "title": "Intercommunality and international action (2006) — tables recomputed from the "
+        "graph",
+        "introduction": "Each table of the report is recounted from the graph's entities and "
+        "set beside the figures the report prints; the final audit lists each printed figure "
+        "beside the same figure recomputed, then each inconsistency of the report, of any kind.",
+        "printed": "printed",
+        "and": "and",
+        "unnamed": "No CA named {groups} {listed}: the report names none, the graph invents none.",
+        "group": "in group",
+        "groups": "in groups",
+        "engagement": "Engagement levels of the CA (part II)",
+        "engagement-columns": "Group|Level|CA according to the report|CA named in the graph",
+        "areas": "Decentralised cooperation of the CA: areas of intervention (l. 1196-1322)",
+        "area": "Area",
+        "totals": "TOTALS",
+        "areas-note": "Each cell counts the table's links (« SICOVAL (2) » = two links); in "
+        "brackets, the printed figure where it differs (« / »: a cell without a figure).",
+        "national": "National context (introduction, l. 1-58)",
+        "national-columns": "Printed figure|Value|Unit|Line",
+        "groupings": "What place do groupings of communes take in decentralised cooperation?",
+        "groupings-columns": "Measure|Whole|CA|Share (%)",
+        "audit": "Audit of the report: figures printed and recomputed",
+        "audit-national": "National context: what can be recomputed",
+        "audit-columns": "Check|Printed|Recomputed|Agrees",
+        "yes": "yes",
+        "no": "NO",
+        "audit-note": "{checks} checks, {disagreements} disagreements.",
+        "inconsistencies": "Inconsistencies of the report",
+        "inconsistencies-columns": "Kind|Inconsistency|Passages|Status|What the graph keeps",
+        "established": "established",
+        "suspicion": "suspected",
+        "inconsistencies-note": "{count} inconsistencies, {suspected} of them suspected (the "
+        "report does not allow the disagreement to be established); the graph corrects neither "
+        "side.",
+    },
+}
+TITLE = WORDS["fr"]["title"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +134,7 @@ class Report:
     title: str
     introduction: str
     tables: tuple[Table, ...] = field(default_factory=tuple)
+    lang: str = "fr"
 
 
 def _text(term: Identifier | None) -> str:
@@ -68,22 +149,43 @@ def _number(term: Identifier | None) -> int | float | None:
     return int(value) if value == int(value) else float(value)
 
 
-def _figure(value: int | float | None) -> str:
-    if value is None:
-        return "/"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+@dataclass(frozen=True)
+class _Reader:
+    """The reader's language: the report's words, the graph's names, numbers as it writes them."""
+
+    lang: str = "fr"
+    names: Names | None = None
+
+    def word(self, key: str) -> str:
+        return WORDS[self.lang][key]
+
+    def columns(self, key: str) -> tuple[str, ...]:
+        return tuple(self.word(key).split("|"))
+
+    def name(self, record: Mapping[str, Identifier | None], resource: str, label: str) -> str:
+        """The resource's name in the reader's language, else the label the query gives."""
+        found = self.names(record.get(resource)) if self.names is not None else None
+        return found or _text(record.get(label))
+
+    def figure(self, value: int | float | None) -> str:
+        if value is None:
+            return "/"
+        return number(f"{value:g}" if isinstance(value, float) else str(value), self.lang)
+
+    def compare(self, computed: int | float | None, printed: int | float | None) -> Cell:
+        """The computed figure, with the printed one beside it when they differ.
+
+        An empty cell of the report (printed « / ») agrees with no link counted there.
+        """
+        if printed is None and computed == 0:
+            return Cell("/")
+        if computed == printed:
+            return Cell(self.figure(computed))
+        shown = f"{self.figure(computed)} ({self.word('printed')}"
+        return Cell(f"{shown}{' :' if self.lang == 'fr' else ':'} {self.figure(printed)})", True)
 
 
-def _compare(computed: int | float | None, printed: int | float | None) -> Cell:
-    """The computed figure, with the printed one beside it when they differ.
-
-    An empty cell of the report (printed « / ») agrees with no link counted there.
-    """
-    if printed is None and computed == 0:
-        return Cell("/")
-    if computed == printed:
-        return Cell(_figure(computed))
-    return Cell(f"{_figure(computed)} (imprimé : {_figure(printed)})", alert=True)
+FRENCH = _Reader()
 
 
 def on_graph(graph: Graph, project: Project) -> Answers:
@@ -91,36 +193,29 @@ def on_graph(graph: Graph, project: Project) -> Answers:
     return lambda name: run(graph, find_query(project, name))
 
 
-def engagement_table(records: list[dict[str, Identifier | None]]) -> Table:
+def engagement_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
             Cell(_text(r["notation"])),
-            Cell(_text(r["label"])),
-            Cell(_figure(_number(r["statedCount"]))),
-            Cell(_figure(_number(r["namedCount"]))),
+            Cell(say.name(r, "level", "label")),
+            Cell(say.figure(_number(r["statedCount"]))),
+            Cell(say.figure(_number(r["namedCount"]))),
         )
         for r in records
     )
     # The report names no CA of groups A and B; extra files or submissions may name some.
     unnamed = [_text(r["notation"]) for r in records if not _number(r["namedCount"])]
-    listed = " et ".join([", ".join(unnamed[:-1]), unnamed[-1]] if len(unnamed) > 1 else unnamed)
-    plural = len(unnamed) > 1
-    note = (
-        f"Aucune CA nommée {'aux groupes' if plural else 'au groupe'} {listed} : le rapport "
-        "n'en nomme pas, le graphe n'en invente pas."
-        if unnamed
-        else ""
-    )
-    return Table(
-        "Niveaux d'engagement des CA (partie II)",
-        ("Groupe", "Niveau", "CA selon le rapport", "CA nommées dans le graphe"),
-        rows,
-        note,
-    )
+    joined = [", ".join(unnamed[:-1]), unnamed[-1]] if len(unnamed) > 1 else unnamed
+    listed = f" {say.word('and')} ".join(joined)
+    groups = say.word("groups" if len(unnamed) > 1 else "group")
+    note = say.word("unnamed").format(groups=groups, listed=listed) if unnamed else ""
+    return Table(say.word("engagement"), say.columns("engagement-columns"), rows, note)
 
 
 def areas_table(
-    cells: list[dict[str, Identifier | None]], audit: Mapping[str, dict[str, Identifier | None]]
+    cells: list[dict[str, Identifier | None]],
+    audit: Mapping[str, dict[str, Identifier | None]],
+    say: _Reader = FRENCH,
 ) -> Table:
     """The table « Aires d'intervention »: cells counted from links, beside the printed ones."""
     areas: dict[str, str] = {}
@@ -128,105 +223,101 @@ def areas_table(
     counts: dict[tuple[str, str], tuple[int | float | None, int | float | None]] = {}
     for record in cells:
         area, level = str(record["area"]), str(record["level"])
-        areas.setdefault(area, _text(record["areaLabel"]))
-        levels.setdefault(level, _text(record["levelLabel"]))
+        areas.setdefault(area, say.name(record, "area", "areaLabel"))
+        levels.setdefault(level, say.name(record, "level", "levelLabel"))
         counts[area, level] = (_number(record["links"]), _number(record["stated"]))
 
     def total(check: str) -> Cell:
         row = audit.get(check)
         if row is None:
             return Cell("")
-        return _compare(_number(row["computed"]), _number(row["stated"]))
+        return say.compare(_number(row["computed"]), _number(row["stated"]))
 
     rows = [
         (
             Cell(label),
-            *(_compare(*counts[area, level]) for level in levels),
+            *(say.compare(*counts[area, level]) for level in levels),
             total("table-row/" + area.rsplit("/", 1)[-1]),
         )
         for area, label in areas.items()
     ]
     rows.append(
         (
-            Cell("TOTAUX"),
+            Cell(say.word("totals")),
             *(total("table-column/" + level.rsplit("/", 1)[-1]) for level in levels),
             total("table-grand-total"),
         )
     )
     return Table(
-        "Coopération décentralisée des CA : aires d'intervention (l. 1196-1322)",
-        ("Aire", *levels.values(), "TOTAUX"),
+        say.word("areas"),
+        (say.word("area"), *levels.values(), say.word("totals")),
         tuple(rows),
-        "Chaque cellule compte les liens du tableau (« SICOVAL (2) » = deux liens) ; entre "
-        "parenthèses, le chiffre imprimé quand il diffère (« / » : case sans chiffre).",
+        say.word("areas-note"),
     )
 
 
-def national_table(records: list[dict[str, Identifier | None]]) -> Table:
+def national_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
-            Cell(_text(r["label"])),
-            Cell(_figure(_number(r["value"]))),
-            Cell(_text(r["unit"]).removeprefix("unit:")),
+            Cell(say.name(r, "observation", "label")),
+            Cell(say.figure(_number(r["value"]))),
+            Cell(say.name(r, "unit", "unit").removeprefix("unit:")),
             Cell(_text(r["line"])),
         )
         for r in records
     )
-    return Table(
-        "Contexte national (introduction, l. 1-58)",
-        ("Chiffre imprimé", "Valeur", "Unité", "Ligne"),
-        rows,
-    )
+    return Table(say.word("national"), say.columns("national-columns"), rows)
 
 
-def groupings_table(records: list[dict[str, Identifier | None]]) -> Table:
+def groupings_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
             Cell(_text(r["label"])),
-            Cell(_figure(_number(r["whole"]))),
-            Cell(_figure(_number(r["groupings"]))),
-            Cell(_figure(_number(r["sharePercent"]))),
+            Cell(say.figure(_number(r["whole"]))),
+            Cell(say.figure(_number(r["groupings"]))),
+            Cell(say.figure(_number(r["sharePercent"]))),
         )
         for r in records
     )
-    return Table(
-        "Quelle est la place des groupements de communes en coopération décentralisée ?",
-        ("Mesure", "Ensemble", "CA", "Part (%)"),
-        rows,
-    )
+    return Table(say.word("groupings"), say.columns("groupings-columns"), rows)
 
 
 INCONSISTENCY_CHECK = "inconsistency/"  # the audit rows that no figure recomputes
-STATUS = {"established": "établie", "suspicion": "soupçonnée"}
 
 
-def audit_table(records: list[dict[str, Identifier | None]], checks: tuple[str, ...] = ()) -> Table:
+def audit_table(
+    records: list[dict[str, Identifier | None]],
+    checks: tuple[str, ...] = (),
+    say: _Reader = FRENCH,
+) -> Table:
     """The numeric audit rows (all, or those whose check id starts with one of `checks`)."""
     numeric = [r for r in records if not _text(r["check"]).startswith(INCONSISTENCY_CHECK)]
     selected = [r for r in numeric if not checks or _text(r["check"]).startswith(checks)]
     rows = tuple(
         (
             Cell(_text(r["label"])),
-            Cell(_figure(_number(r["stated"]))),
-            Cell(_figure(_number(r["computed"]))),
+            Cell(say.figure(_number(r["stated"]))),
+            Cell(say.figure(_number(r["computed"]))),
             Cell(
-                "oui" if _text(r["agrees"]) == "true" else "NON", alert=_text(r["agrees"]) != "true"
+                say.word("yes") if _text(r["agrees"]) == "true" else say.word("no"),
+                alert=_text(r["agrees"]) != "true",
             ),
         )
         for r in selected
     )
     disagreements = sum(1 for row in rows if row[3].alert)
+    note = say.word("audit-note").format(checks=len(rows), disagreements=disagreements)
     return Table(
-        "Audit du rapport : chiffres imprimés et recalculés"
-        if not checks
-        else "Contexte national : ce que l'on peut recalculer",
-        ("Contrôle", "Imprimé", "Recalculé", "Concorde"),
+        say.word("audit" if not checks else "audit-national"),
+        say.columns("audit-columns"),
         rows,
-        f"{len(rows)} contrôles, {disagreements} désaccords." if not checks else "",
+        note if not checks else "",
     )
 
 
-def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
+def inconsistencies_table(
+    records: list[dict[str, Identifier | None]], say: _Reader = FRENCH
+) -> Table:
     """Every inconsistency of the report, whatever its kind: both passages, what the graph keeps.
 
     An inconsistency that two checks recompute is shown once, under its first check's label.
@@ -235,28 +326,31 @@ def inconsistencies_table(records: list[dict[str, Identifier | None]]) -> Table:
     for record in records:
         if record.get("inconsistency") is not None:
             first.setdefault(str(record["inconsistency"]), record)
+    statuses = {code: say.word(code) for code in ("established", "suspicion")}
     rows = tuple(
         (
-            Cell(_text(r["kindLabel"])),
+            Cell(say.name(r, "kind", "kindLabel")),
             Cell(_text(r["label"])),
             Cell(_text(r["passages"])),
-            Cell(STATUS.get(_text(r["status"]), _text(r["status"]))),
+            Cell(statuses.get(_text(r["status"]), _text(r["status"]))),
             Cell(_text(r["keeps"])),
         )
         for r in first.values()
     )
-    suspected = sum(1 for row in rows if row[3].text == STATUS["suspicion"])
+    suspected = sum(1 for row in rows if row[3].text == statuses["suspicion"])
     return Table(
-        "Incohérences du rapport",
-        ("Nature", "Incohérence", "Passages", "Statut", "Ce que garde le graphe"),
+        say.word("inconsistencies"),
+        say.columns("inconsistencies-columns"),
         rows,
-        f"{len(rows)} incohérences, dont {suspected} soupçonnées (le rapport ne permet pas "
-        "d'établir le désaccord) ; le graphe ne corrige aucun des deux côtés.",
+        say.word("inconsistencies-note").format(count=len(rows), suspected=suspected),
     )
 
 
-def build_report(answers: Answers) -> Report:
-    """Run the named queries and lay their answers out as the report's tables."""
+def build_report(answers: Answers, lang: str = "fr", names: Names | None = None) -> Report:
+    """Run the named queries and lay their answers out as the report's tables, in `lang`
+    (fr or en): the report's words, and the names `names` gives (else the queries' labels,
+    which are French)."""
+    say = _Reader(lang, names)
 
     def records(name: str) -> list[dict[str, Identifier | None]]:
         return answers(name).records()
@@ -264,19 +358,18 @@ def build_report(answers: Answers) -> Report:
     audit = records("report-audit")
     audit_by_check = {_text(r["check"]): r for r in audit}
     return Report(
-        TITLE,
-        "Chaque tableau du rapport est recompté à partir des entités du graphe et mis en regard "
-        "des chiffres que le rapport imprime ; l'audit final liste chaque chiffre imprimé face au "
-        "même chiffre recalculé, puis chaque incohérence du rapport, de toute nature.",
+        say.word("title"),
+        say.word("introduction"),
         (
-            engagement_table(records("engagement-levels")),
-            areas_table(records("links-by-area"), audit_by_check),
-            national_table(records("national-context")),
-            audit_table(audit, ("epci-by-type", "ca-share-of-epci")),
-            groupings_table(records("place-of-groupings")),
-            audit_table(audit),
-            inconsistencies_table(audit),
+            engagement_table(records("engagement-levels"), say),
+            areas_table(records("links-by-area"), audit_by_check, say),
+            national_table(records("national-context"), say),
+            audit_table(audit, ("epci-by-type", "ca-share-of-epci"), say),
+            groupings_table(records("place-of-groupings"), say),
+            audit_table(audit, (), say),
+            inconsistencies_table(audit, say),
         ),
+        lang,
     )
 
 
@@ -315,7 +408,7 @@ def to_html(report: Report) -> str:
     esc = html.escape
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="fr">',
+        f'<html lang="{esc(report.lang)}">',
         '<head><meta charset="utf-8">',
         f"<title>{esc(report.title)}</title>",
         f"<style>{_STYLE}</style></head>",

@@ -1,0 +1,348 @@
+"""An answer laid out for people to read, in French or in English.
+
+A query's answer is made for programs: IRIs, variable names, codes, labels in the language the
+query picked, numbers as `2165` and `1.8`. A table for people shows instead each column's title
+in the reader's language (the query's `#+ columns` header), a resource by its name rather than
+its IRI (the IRI columns a name column stands for, and the identifiers marked `code`, appear
+only when asked), names, definitions and codes in the reader's language where the graph or the
+header has them, yes/no for booleans, and numbers with the language's separators (`2 165`,
+`1,8`; `2,165`, `1.8`). The machine formats (CSV, TSV, JSON: coopdec_kg.engines.results) never
+change.
+
+The names and texts a table shows are read from the engine that gave the answer, in one small
+query (`lay_out` asks it only for the rows shown), so the table says what that graph says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDFS, SKOS, XSD
+from rdflib.term import Identifier
+
+from coopdec_kg.engines.queries import ColumnHeader, Pivot
+from coopdec_kg.engines.results import NUMERIC_TYPES, QueryResult, shorten
+
+# The properties that name a resource, in order of preference.
+NAME_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+LANGUAGES = ("fr", "en")
+BOOLEANS = {"fr": ("non", "oui"), "en": ("no", "yes")}
+# Thousands and decimal separators (French: a no-break space, so a number never wraps).
+SEPARATORS = {"fr": ("\u00a0", ","), "en": (",", ".")}
+CHUNK = 500  # resources per lookup query
+TOTAL = {"fr": "Total", "en": "Total"}
+
+# Runs a SELECT query on the engine that gave the answer (coopdec_kg.engines.engine).
+Select = Callable[[str], QueryResult]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as people read it: its title, and whether it holds numbers (right-aligned)."""
+
+    title: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A table for people: a title, columns, and rows of text (not yet escaped for a terminal or
+    a page: each renderer escapes for its medium)."""
+
+    title: str | None
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+class Texts:
+    """Texts the graph holds about resources: (resource, property) → language → text."""
+
+    def __init__(self, found: Mapping[tuple[Identifier, Identifier], Mapping[str, str]]) -> None:
+        self._found = found
+
+    @classmethod
+    def read(
+        cls, select: Select, resources: Iterable[URIRef], properties: Sequence[URIRef]
+    ) -> Texts:
+        """The literal values of these properties of these resources, in every language."""
+        wanted = sorted(set(resources))
+        found: dict[tuple[Identifier, Identifier], dict[str, str]] = {}
+        if not properties:
+            return cls(found)
+        predicates = " ".join(f"<{p}>" for p in dict.fromkeys(properties))
+        for start in range(0, len(wanted), CHUNK):
+            subjects = " ".join(f"<{r}>" for r in wanted[start : start + CHUNK])
+            answer = select(
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {predicates} }} "
+                "?s ?p ?o . FILTER(isLiteral(?o)) }"
+            )
+            for subject, predicate, value in answer.rows:
+                if subject is not None and predicate is not None and isinstance(value, Literal):
+                    found.setdefault((subject, predicate), {}).setdefault(
+                        value.language or "", str(value)
+                    )
+        return cls(found)
+
+    def text(
+        self, resource: Identifier, properties: Sequence[URIRef], lang: str, strict: bool = False
+    ) -> str | None:
+        """The first property's text in `lang`; unless `strict`, else an untagged one, else
+        one in another language."""
+        choices = (lang,) if strict else (lang, "", *LANGUAGES)
+        for candidate in choices:
+            for predicate in properties:
+                text = self._found.get((resource, predicate), {}).get(candidate)
+                if text is not None:
+                    return text
+        return None
+
+
+def namer(select: Select, lang: str) -> Callable[[Identifier | None], str | None]:
+    """A resource's name in `lang` (None when the graph has none in it), read when first asked
+    and remembered: for texts that name a few resources here and there (publish.report)."""
+    known: dict[URIRef, str | None] = {}
+
+    def name(resource: Identifier | None) -> str | None:
+        if not isinstance(resource, URIRef):
+            return None
+        if resource not in known:
+            texts = Texts.read(select, [resource], NAME_PROPERTIES)
+            known[resource] = texts.text(resource, NAME_PROPERTIES, lang, strict=True)
+        return known[resource]
+
+    return name
+
+
+def lay_out(
+    result: QueryResult,
+    headers: Mapping[str, ColumnHeader],
+    lang: str,
+    select: Select,
+    iris: bool = False,
+    title: str | None = None,
+) -> Layout:
+    """The answer as a table for people (see the module docstring); `iris` shows the IRI and
+    code columns too, and IRIs as CURIEs rather than names."""
+    shown = _shown_columns(result.variables, headers, iris)
+    index = {name: position for position, name in enumerate(result.variables)}
+    texts = Texts.read(select, _resources(result, shown, headers, lang, iris), _properties(headers))
+    rows = []
+    for row in result.rows:
+        rows.append(
+            tuple(_cell(row, index, name, headers.get(name), lang, texts, iris) for name in shown)
+        )
+    named = {header.of for header in headers.values() if header.of and header.via is None}
+    columns = tuple(
+        Column(
+            _title(name, headers.get(name), lang, name in named),
+            _numeric(result, index[name], headers.get(name)),
+        )
+        for name in shown
+    )
+    return Layout(title, columns, tuple(rows))
+
+
+def lay_out_pivot(
+    result: QueryResult,
+    headers: Mapping[str, ColumnHeader],
+    pivot: Pivot,
+    lang: str,
+    select: Select,
+    title: str | None = None,
+) -> Layout:
+    """The answer in its other shape (a query's `#+ pivot`): one row per value of `pivot.rows`,
+    one column per value of `pivot.columns` (both in the answer's order, each by its name),
+    `pivot.value` in the cells, a total per row and per column, then the `keep` columns. A cell
+    the answer has no row for is blank; a total counts the numbers only."""
+    flat = lay_out(result, headers, lang, select)
+    shown = _shown_columns(result.variables, headers, iris=False)
+    index = {name: position for position, name in enumerate(result.variables)}
+
+    def text_of(name: str) -> int:
+        """Where the column `name` (or the name column standing for it) is in `flat`."""
+        if name in shown:
+            return shown.index(name)
+        return next(i for i, n in enumerate(shown) if (h := headers.get(n)) and h.of == name)
+
+    row_keys: dict[Identifier | None, str] = {}
+    column_keys: dict[Identifier | None, str] = {}
+    cells: dict[tuple[Identifier | None, Identifier | None], tuple[str, Decimal | None]] = {}
+    kept: dict[Identifier | None, tuple[str, ...]] = {}
+    for raw, texts in zip(result.rows, flat.rows, strict=True):
+        row_key, column_key = raw[index[pivot.rows]], raw[index[pivot.columns]]
+        row_keys.setdefault(row_key, texts[text_of(pivot.rows)])
+        column_keys.setdefault(column_key, texts[text_of(pivot.columns)])
+        cells[row_key, column_key] = (
+            texts[text_of(pivot.value)],
+            _decimal(raw[index[pivot.value]]),
+        )
+        kept.setdefault(row_key, tuple(texts[text_of(name)] for name in pivot.keep))
+
+    def total(values: Iterable[Decimal | None]) -> str:
+        numbers = [value for value in values if value is not None]
+        return number(str(sum(numbers)), lang) if numbers else ""
+
+    rows = []
+    for row_key, name in row_keys.items():
+        found = [cells.get((row_key, column_key), ("", None)) for column_key in column_keys]
+        rows.append((name, *(t for t, _ in found), total(v for _, v in found), *kept[row_key]))
+    sums = [total(cells.get((r, c), ("", None))[1] for r in row_keys) for c in column_keys]
+    grand = total(value for _, value in cells.values())
+    rows.append((TOTAL[lang], *sums, grand, *("" for _ in pivot.keep)))
+    columns = (
+        Column(flat.columns[text_of(pivot.rows)].title, False),
+        *(Column(name, True) for name in column_keys.values()),
+        Column(TOTAL[lang], True),
+        *(flat.columns[text_of(name)] for name in pivot.keep),
+    )
+    return Layout(title, columns, tuple(rows))
+
+
+def _decimal(value: Identifier | None) -> Decimal | None:
+    if not isinstance(value, Literal) or str(value.datatype) not in NUMERIC_TYPES:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _title(name: str, header: ColumnHeader | None, lang: str, iri_column: bool) -> str:
+    """The column's title (its variable name when the query gives none); an IRI column that
+    a name column stands for, shown with --iris, says so."""
+    if header is None:
+        return name
+    return f"{header.title(lang)} (IRI)" if iri_column else header.title(lang)
+
+
+def _shown_columns(
+    variables: Sequence[str], headers: Mapping[str, ColumnHeader], iris: bool
+) -> list[str]:
+    """The columns a table shows: without `iris`, not the code columns, not the IRI columns a
+    name column stands for, and one name column per resource (the first)."""
+    if iris:
+        return list(variables)
+    named: set[str] = set()
+    shown = []
+    for name in variables:
+        header = headers.get(name)
+        if header is not None and header.of is not None and header.via is None:
+            if header.of in named:
+                continue  # the same name in another language
+            named.add(header.of)
+        shown.append(name)
+    return [name for name in shown if name not in named and not _is_code(headers.get(name))]
+
+
+def _is_code(header: ColumnHeader | None) -> bool:
+    return header is not None and header.code
+
+
+def _properties(headers: Mapping[str, ColumnHeader]) -> list[URIRef]:
+    described = [header.via for header in headers.values() if header.via is not None]
+    return [*NAME_PROPERTIES, *described]
+
+
+def _resources(
+    result: QueryResult,
+    shown: Sequence[str],
+    headers: Mapping[str, ColumnHeader],
+    lang: str,
+    iris: bool,
+) -> set[URIRef]:
+    """The resources whose names or texts the shown rows need."""
+    index = {name: position for position, name in enumerate(result.variables)}
+    wanted: set[URIRef] = set()
+    for name in shown:
+        header = headers.get(name)
+        translated = header is not None and header.of is not None
+        for row in result.rows:
+            value = row[index[name]]
+            if isinstance(value, URIRef) and not iris:
+                wanted.add(value)
+            elif translated and _other_language(value, lang):
+                assert header is not None and header.of is not None
+                described = row[index[header.of]]
+                if isinstance(described, URIRef):
+                    wanted.add(described)
+    return wanted
+
+
+def _other_language(value: Identifier | None, lang: str) -> bool:
+    return isinstance(value, Literal) and bool(value.language) and value.language != lang
+
+
+def _cell(
+    row: tuple[Identifier | None, ...],
+    index: Mapping[str, int],
+    name: str,
+    header: ColumnHeader | None,
+    lang: str,
+    texts: Texts,
+    iris: bool,
+) -> str:
+    value = row[index[name]]
+    if value is None:
+        return ""
+    if isinstance(value, URIRef):
+        return (
+            shorten(str(value))
+            if iris
+            else texts.text(value, NAME_PROPERTIES, lang) or shorten(str(value))
+        )
+    if isinstance(value, BNode):
+        return f"_:{value}"
+    if not isinstance(value, Literal):  # pragma: no cover - answers hold only RDF terms
+        return str(value)
+    if header is not None and header.of is not None and _other_language(value, lang):
+        described = row[index[header.of]]
+        properties = (header.via,) if header.via is not None else NAME_PROPERTIES
+        if described is not None:
+            return texts.text(described, properties, lang, strict=True) or str(value)
+    if header is not None and header.values:
+        return header.value(str(value), lang)
+    if value.datatype == XSD.boolean:
+        return (
+            BOOLEANS[lang][value.toPython() is True] if str(value) in _BOOLEAN_FORMS else str(value)
+        )
+    if str(value.datatype) in NUMERIC_TYPES and not (header is not None and header.plain):
+        return number(str(value), lang)
+    return str(value)
+
+
+_BOOLEAN_FORMS = frozenset({"true", "false", "1", "0"})
+
+
+def _numeric(result: QueryResult, position: int, header: ColumnHeader | None) -> bool:
+    """A column of numbers (and blanks) only, to right-align."""
+    if header is not None and header.values:
+        return False
+    values = [row[position] for row in result.rows if row[position] is not None]
+    return bool(values) and all(
+        isinstance(value, Literal) and str(value.datatype) in NUMERIC_TYPES for value in values
+    )
+
+
+def number(lexical: str, lang: str) -> str:
+    """A number as the language writes it: `2165` → `2 165` (fr) or `2,165` (en); `1.80` →
+    `1,8` or `1.8`; an integral decimal loses its `.0`. A form that is not a number is kept.
+
+    >>> number("2165", "fr"), number("200000.0", "en"), number("1.80", "fr"), number("-3", "en")
+    ('2\\xa0165', '200,000', '1,8', '-3')
+    """
+    try:
+        value = Decimal(lexical.strip())
+    except InvalidOperation:
+        return lexical
+    if not value.is_finite():
+        return lexical
+    thousands, point = SEPARATORS[lang]
+    sign = "-" if value < 0 else ""
+    digits = f"{value.copy_abs():f}"  # exact: abs() and normalize() round to 28 digits
+    whole, _, fraction = digits.partition(".")
+    fraction = fraction.rstrip("0")
+    grouped = f"{int(whole):,}".replace(",", thousands)
+    return f"{sign}{grouped}{point + fraction if fraction else ''}"
