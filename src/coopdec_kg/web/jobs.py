@@ -26,6 +26,7 @@ from coopdec_kg.web.protocol import AnswerTooLarge, BadRequest, NotAcceptable, a
 if TYPE_CHECKING:
     import pyoxigraph
 
+    from coopdec_kg.engines.results import QueryResult
     from coopdec_kg.law.validation import Validator
     from coopdec_kg.publish.resources import Resource, Value
 
@@ -261,43 +262,47 @@ def dump(served: Served, format_name: str, path: str) -> int:
 
 @dataclass(frozen=True)
 class Table:
-    """An answer as a page shows it: cells labelled in the reader's language (None: unbound),
-    one page of `total` rows from `offset`."""
+    """An answer as a page shows it, one page of `total` rows from `offset`: `columns` are
+    the titles (a named query's `#+ columns` in the reader's language) or the variables, the
+    cells are Values (a name linked to its resource, numbers as the language writes them; None
+    for an empty cell), `numeric` says which columns to right-align."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Value | None, ...], ...]
     total: int
     offset: int = 0
+    numeric: tuple[bool, ...] = ()
 
 
-def _labelled(
+def _laid_out(
     served: Served,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    result: QueryResult,
+    headers: Mapping[str, Any],
     lang: str,
     total: int,
     offset: int = 0,
 ) -> Table:
-    """Rows of rdflib terms as cells: a label for each IRI, the text of each literal."""
-    from rdflib import Literal, URIRef
+    """Rows laid out for people as the CLI's tables are (publish/tables), each cell with the
+    resource it names, so that a page can link it."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.publish.resources import Value
+    from coopdec_kg.publish.tables import lay_out
 
-    from coopdec_kg.engines.results import shorten
-    from coopdec_kg.publish.resources import Value, labels
-
-    iris = {str(term) for row in rows for term in row if isinstance(term, URIRef)}
-    named = labels(served.store, sorted(iris), lang)
-
-    def cell(term: Any) -> Value | None:
-        if term is None:
-            return None
-        if isinstance(term, URIRef):
-            return named[str(term)]
-        if isinstance(term, Literal):
-            datatype = shorten(str(term.datatype)) if term.datatype is not None else None
-            return Value(str(term), language=term.language, datatype=datatype)
-        return Value(f"_:{term}")
-
-    return Table(tuple(columns), tuple(tuple(cell(t) for t in row) for row in rows), total, offset)
+    layout = lay_out(result, headers, lang, OnStore(served.store).select)
+    rows = tuple(
+        tuple(
+            Value(text, iri=iri) if text or iri else None
+            for text, iri in zip(row, links, strict=True)
+        )
+        for row, links in zip(layout.rows, layout.resources, strict=True)
+    )
+    return Table(
+        tuple(c.title for c in layout.columns),
+        rows,
+        total,
+        offset,
+        tuple(c.numeric for c in layout.columns),
+    )
 
 
 def named_table(
@@ -308,18 +313,38 @@ def named_table(
     limit: int | None,
     lang: str,
 ) -> Table:
-    """A named query run as `coopdec-kg query` runs it, one page of it labelled for people."""
-    from coopdec_kg.engines.queries import run_on_store
+    """A named query answered as `coopdec-kg query` answers it (its IRIs checked, `search`
+    forgiving), one page of it laid out for people."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.engines.search import answer
 
-    result = run_on_store(served.store, served.queries[name], values)
-    shown = result.page(offset, limit)
-    return _labelled(served, result.variables, shown.rows, lang, len(result), offset)
+    query = served.queries[name]
+    result = answer(OnStore(served.store), query, values, lang)
+    return _laid_out(served, result.page(offset, limit), query.headers, lang, len(result), offset)
 
 
 def whole_table(served: Served, name: str, lang: str) -> Table:
-    """A named query without parameters, whole: what the home page, the charts and the map
-    show, the same for the whole run (the graph does not change), so the server keeps it."""
-    return named_table(served, name, {}, 0, None, lang)
+    """A named query without parameters, whole, its columns the query's variables and each
+    resource by its label: what the home page, the charts and the map draw from. The same for
+    the whole run (the graph does not change), so the server keeps it."""
+    from rdflib import Literal, URIRef
+
+    from coopdec_kg.engines.queries import run_on_store
+    from coopdec_kg.publish.resources import Value, labels
+
+    result = run_on_store(served.store, served.queries[name], {})
+    iris = {str(term) for row in result.rows for term in row if isinstance(term, URIRef)}
+    named = labels(served.store, sorted(iris), lang)
+
+    def cell(term: Any) -> Value | None:
+        if isinstance(term, URIRef):
+            return named[str(term)]
+        if isinstance(term, Literal):
+            return Value(str(term), language=term.language)
+        return None if term is None else Value(f"_:{term}")
+
+    rows = tuple(tuple(cell(term) for term in row) for row in result.rows)
+    return Table(result.variables, rows, len(rows))
 
 
 def parameter_choices(served: Served, name: str, lang: str) -> dict[str, tuple[Value, ...]]:
@@ -344,11 +369,12 @@ def parameter_choices(served: Served, name: str, lang: str) -> dict[str, tuple[V
 
 def sparql_table(served: Served, text: str, lang: str) -> Table | bool:
     """An ad-hoc query (checked by protocol.check_query) for the SPARQL page: a SELECT's
-    first MAX_SHOWN_ROWS rows, labelled, or an ASK's answer; a graph as subject, predicate and
-    object."""
+    first MAX_SHOWN_ROWS rows laid out for people, or an ASK's answer; a graph as subject,
+    predicate and object."""
     import pyoxigraph
 
-    from coopdec_kg.engines.store import select
+    from coopdec_kg.engines.results import QueryResult
+    from coopdec_kg.engines.store import to_rdflib
 
     try:
         result = served.store.query(text)
@@ -356,59 +382,30 @@ def sparql_table(served: Served, text: str, lang: str) -> Table | bool:
         raise BadRequest(f"SPARQL syntax error: {' '.join(str(error).split())}") from None
     if isinstance(result, pyoxigraph.QueryBoolean):
         return bool(result)
+    columns: tuple[str, ...]
     if isinstance(result, pyoxigraph.QueryTriples):
-        from rdflib.util import from_n3
-
-        triples = [
-            tuple(from_n3(str(term)) for term in (t.subject, t.predicate, t.object))
-            for _, t in zip(range(MAX_SHOWN_ROWS + 1), result, strict=False)
-        ]
-        return _labelled(
-            served,
-            ("subject", "predicate", "object"),
-            triples[:MAX_SHOWN_ROWS],
-            lang,
-            len(triples),
-        )
-    columns, rows = select(served.store, text)
-    return _labelled(served, columns, rows[:MAX_SHOWN_ROWS], lang, len(rows))
+        columns = ("subject", "predicate", "object")
+        rows: list[tuple[Any, ...]] = [(t.subject, t.predicate, t.object) for t in result]
+    else:
+        columns = tuple(variable.value for variable in result.variables)
+        rows = [tuple(solution[c] for c in columns) for solution in result]
+    shown = tuple(tuple(to_rdflib(term) for term in row) for row in rows[:MAX_SHOWN_ROWS])
+    return _laid_out(served, QueryResult(columns, shown), {}, lang, len(rows))
 
 
 def search(
     served: Served, text: str, lang: str, limit: int
 ) -> list[tuple[Value, tuple[Value, ...]]]:
-    """The resources one of whose names (skos:prefLabel, skos:altLabel) holds `text`, both
-    folded by the project's rule (accents, case, hyphens do not count), with their kinds.
-    Interim: engines/search (issue 14) replaces this with the CLI's ranked search."""
-    from rdflib import URIRef
-    from rdflib.namespace import RDF, SKOS
-
-    from coopdec_kg.content.folding import fold
-    from coopdec_kg.engines.store import select
+    """The resources whose names hold `text`, by the CLI's forgiving search (engines/search:
+    accents, case, hyphens do not count), best first, with their kinds."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.engines.search import search as find
     from coopdec_kg.publish.resources import labels
 
-    wanted = fold(text)
-    _, rows = select(
-        served.store,
-        f"SELECT DISTINCT ?entity ?name WHERE {{ VALUES ?p {{ {SKOS.prefLabel.n3()} "
-        f"{SKOS.altLabel.n3()} }} ?entity ?p ?name FILTER(isIRI(?entity)) }}",
-    )
-    entities = sorted(
-        {str(e) for e, name in rows if wanted and name is not None and wanted in fold(str(name))}
-    )[:limit]
-    named = labels(served.store, entities, lang)
-    _, typed = select(
-        served.store,
-        "SELECT ?entity ?kind WHERE { VALUES ?entity { "
-        + " ".join(URIRef(e).n3() for e in entities)
-        + f" }} ?entity {RDF.type.n3()} ?kind FILTER(isIRI(?kind)) }}",
-    )
-    kinds_of: dict[str, list[str]] = {}
-    for entity, kind in typed:
-        kinds_of.setdefault(str(entity), []).append(str(kind))
-    kinds = labels(served.store, sorted({k for ks in kinds_of.values() for k in ks}), lang)
-    found = sorted(entities, key=lambda e: (len(named[e].text), fold(named[e].text)))
-    return [(named[e], tuple(kinds[k] for k in sorted(kinds_of.get(e, [])))) for e in found]
+    found = find(OnStore(served.store).select, text, lang, limit)
+    kinds = labels(served.store, sorted({str(k) for f in found for k in f.kinds}), lang)
+    named = labels(served.store, [str(f.entity) for f in found], lang)
+    return [(named[str(f.entity)], tuple(kinds[str(k)] for k in f.kinds)) for f in found]
 
 
 def validation(
