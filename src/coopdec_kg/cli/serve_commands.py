@@ -19,13 +19,20 @@ def serve_command(
         str,
         typer.Option(
             "--host",
+            metavar="ADDRESS",
             help="The address to listen on: 127.0.0.1 (this machine only) unless told; 0.0.0.0 "
             "for every interface (behind a reverse proxy, or in a container).",
         ),
     ] = "127.0.0.1",
     port: Annotated[
         int,
-        typer.Option("--port", min=0, max=65535, help="The TCP port (0: one the system picks)."),
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            metavar="PORT",
+            help="The TCP port (0: one the system picks).",
+        ),
     ] = 8000,
     extra: Annotated[
         list[Path] | None,
@@ -51,6 +58,7 @@ def serve_command(
         typer.Option(
             "--workers",
             min=1,
+            metavar="N",
             max=64,
             help="Query worker processes, each answering one query at a time (default: the "
             "number of cores, at least 2). They share the graph's memory.",
