@@ -669,8 +669,9 @@ def oxigraph(project: Project, tmp_path_factory: pytest.TempPathFactory):  # typ
     ("name", "values"),
     [
         *((path.stem, {}) for path in sorted((REPO / "queries").glob("*.rq")) if path.stem not in
-          {"partners-of-ca", "actions-of-ca", "search"}),
+          {"partners-of-ca", "actions-of-ca", "search", "links-of-country"}),
         ("partners-of-ca", {"ca": "authority:ca-cergy-pontoise"}),
+        ("links-of-country", {"country": "country:MRT"}),
         ("actions-of-ca", {"ca": "authority:ca-evry-centre-essonne"}),
         ("ca-by-level", {"level": "engagement-level:cooperation-avancee"}),
         ("partner-countries", {"area": "world-area:asie"}),

@@ -194,6 +194,29 @@ def test_partner_countries(graph: Graph, project: Project, said: Said) -> None:
     assert sorted(r["countryLabel"] for r in asia) == ["Asie du Sud-est", "Chine", "Japon"]
 
 
+def test_links_by_country(graph: Graph, project: Project, said: Said) -> None:
+    links = {row["notation"]: row["links"] for row in answer(graph, project, "links-by-country")}
+    # every country of the report's lists (l. 1328-1355) is there, by its ISO alpha-3 code …
+    said((1328, 1329), "Bénin", "Burkina Faso", "Cameroun", "Comores", "Ile Maurice")
+    said(1337, "Chine", "Japon")
+    said(1343, "Allemagne", "Angleterre", "Espagne", "Italie", "Monaco")
+    said(1347, "Liban", "Maroc", "Tunisie")
+    said(1351, "Montenegro", "Roumanie")
+    said(1355, "Canada")
+    listed = {"BEN", "BFA", "CMR", "COM", "MUS", "CHN", "JPN", "DEU", "GBR", "ESP", "ITA"}
+    listed |= {"MCO", "LBN", "MAR", "TUN", "MNE", "ROU", "CAN"}
+    assert listed <= set(links)
+    # … and Mauritania, in none of the lists, through Sénart's link (l. 993-994)
+    said((993, 994), "SAN de Sénart", "partenaire mauritanien")
+    assert links["MRT"] == "1"
+    assert links["JPN"] == "0"  # listed (l. 1337), but no link names it
+    senart = answer(graph, project, "links-of-country", country="country:MRT")
+    assert [(row["link"], row["ca"]) for row in senart] == [
+        ("link:senart-mauritanie", "authority:san-senart")
+    ]
+    assert answer(graph, project, "links-of-country", country="country:JPN") == []
+
+
 def test_partners_of_ca(graph: Graph, project: Project, said: Said) -> None:
     said((1732, 1734), "Porto-Novo (Bénin)", "Cergy-Pontoise", "coopère avec Porto-")
     cergy = answer(graph, project, "partners-of-ca", ca="authority:ca-cergy-pontoise")

@@ -8,8 +8,6 @@ SPARQLStore, and plain HTTP requests. Nothing but 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
 import socket
 import subprocess
@@ -23,7 +21,7 @@ import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,76 +36,14 @@ from coopdec_kg.cli import app
 from coopdec_kg.publish.resources import Resource, Statement, Value
 from coopdec_kg.web import negotiation
 from coopdec_kg.web.protocol import MAX_QUERY_BYTES, BadRequest, Refused, check_query
+from serving import HOST, REPO, Server, environment, start, stop
 
-REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 DEADLINE = 4  # seconds: the server's --timeout in this module
-STARTUP_SECONDS = 60.0
 CERGY = "https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 
 
 # ---------------------------------------------------------------------------- the server
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    base: str
-    log: list[str] = field(default_factory=list)
-
-    @property
-    def sparql(self) -> str:
-        return self.base + "sparql"
-
-
-def _environment(store: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
-    return {**env, "COOPDEC_KG_STORE": str(store), "no_proxy": HOST}
-
-
-def start(arguments: list[str], store: Path) -> Server:
-    """`coopdec-kg serve --port 0 …` in a subprocess; its stderr is read into `log` by a thread
-    (the access log must never fill the pipe)."""
-    command = [sys.executable, "-m", "coopdec_kg", "--root", str(REPO), "serve", "--port", "0"]
-    process = subprocess.Popen(
-        [*command, *arguments],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        env=_environment(store),
-    )
-    assert process.stderr is not None
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def drain() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.append(line)
-            if "Serving" in line:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not ready.wait(STARTUP_SECONDS) or process.poll() is not None:
-        process.kill()
-        pytest.fail(f"the server did not start: {''.join(lines)[-800:]}")
-    found = re.search(r" at (http://\S+/) ", "".join(lines))
-    assert found, lines
-    return Server(process, found.group(1), lines)
-
-
-def stop(server: Server, sig: int = signal.SIGTERM) -> int:
-    if server.process.poll() is None:
-        server.process.send_signal(sig)
-        try:
-            server.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=30)
-    return server.process.returncode
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +137,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Any:
     runner = CliRunner()
 
     def invoke(*arguments: str) -> Any:
-        return runner.invoke(app, ["--root", str(REPO), *arguments], env=_environment(store))
+        return runner.invoke(app, ["--root", str(REPO), *arguments], env=environment(store))
 
     return invoke
 
@@ -548,10 +484,12 @@ def test_the_page_template_shows_a_literal_as_text() -> None:
             url_for=url_for,
             lang="fr",
             other_lang="en",
+            switch_href="?lang=en",
             t=texts()["fr"],
             resource=resource,
             path="authority/x",
             formats=negotiation.DOCUMENTS,
+            partners=None,
         )
     )
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -644,7 +582,7 @@ def _serve(*arguments: str, store: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "coopdec_kg", "--root", str(REPO), "serve", *arguments],
         capture_output=True,
         text=True,
-        env=_environment(store),
+        env=environment(store),
         timeout=120,
         check=False,
     )

@@ -25,7 +25,11 @@ from coopdec_kg.engines.results import QueryResult
 from coopdec_kg.errors import ContentError, RdfSyntaxError, StoreError
 
 # Sample values for the queries that require a parameter (the report's best-documented CA).
-REQUIRED_VALUES = {"ca": "authority:ca-cergy-pontoise", "text": "Sénart"}
+REQUIRED_VALUES = {
+    "ca": "authority:ca-cergy-pontoise",
+    "text": "Sénart",
+    "country": "country:MRT",
+}
 
 
 @pytest.fixture

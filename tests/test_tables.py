@@ -28,6 +28,7 @@ PARAMETERS = {
     "partners-of-ca": {"ca": "authority:ca-cergy-pontoise"},
     "actions-of-ca": {"ca": "authority:ca-cergy-pontoise"},
     "search": {"text": "sénart"},
+    "links-of-country": {"country": "country:MRT"},
 }
 CURIE = re.compile(rf"(?:{'|'.join(re.escape(p) for p in prefixes())}):\S*")  # a whole cell
 

@@ -387,9 +387,16 @@ def parse_submission(
     """
     fmt = submission_format(path, input_format)
     check_file_name(path)
-    payload = read_bounded(path, max_bytes)
+    return parse_submission_bytes(path, read_bounded(path, max_bytes), fmt, max_triples)
+
+
+def parse_submission_bytes(
+    name: Path, payload: bytes, fmt: str, max_triples: int = DEFAULT_MAX_TRIPLES
+) -> Submission:
+    """`parse_submission` of a file already read (an upload to `serve`, held in memory): `name`
+    only names it in messages and in the record, `fmt` is one of INPUT_FORMATS."""
     digest = hashlib.sha256(payload).hexdigest()
-    return parse_submission_payload(path, payload, fmt, digest, max_triples)
+    return parse_submission_payload(name, payload, fmt, digest, max_triples)
 
 
 def parse_submission_payload(

@@ -825,3 +825,30 @@ def run_remote(
     text = bound_text(query, values)
     columns, rows = select(endpoint, text, timeout, max_bytes, RESULTS_TSV)
     return QueryResult(tuple(columns), rows)
+
+
+def choices_query(query: NamedQuery, parameter: Parameter) -> str | None:
+    """A SELECT of the values an IRI parameter can usefully take: the resources in the place
+    the query puts it, in each triple pattern with a fixed predicate (`?link cdo:frenchParty
+    ?_ca_iri` → whatever is a cdo:frenchParty). None for another kind of parameter, or when no
+    pattern fixes a predicate."""
+    if parameter.kind != "iri":
+        return None
+    from rdflib import URIRef, Variable
+
+    variable = Variable(parameter.variable)
+    patterns: set[str] = set()
+    for node in _walk(_prepare(query.text, query.path).algebra):
+        if not isinstance(node, dict) or getattr(node, "name", "") != "BGP":
+            continue
+        for subject, predicate, obj in node.get("triples", ()):
+            if not isinstance(predicate, URIRef):
+                continue
+            if obj == variable:
+                patterns.add(f"{{ [] {predicate.n3()} ?value }}")
+            if subject == variable:
+                patterns.add(f"{{ ?value {predicate.n3()} [] }}")
+    if not patterns:
+        return None
+    union = " UNION ".join(sorted(patterns))
+    return f"SELECT DISTINCT ?value WHERE {{ {union} FILTER(isIRI(?value)) }}"

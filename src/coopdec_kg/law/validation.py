@@ -794,7 +794,8 @@ class Validator:
     `targeted=False` (the reference) validates the submissions merged with the whole graph,
     with pySHACL.
     `targeted=True` validates them with only the neighbourhood the shapes need, read from the
-    persistent store (data and extra files such as a national atlas): the ontology, the nodes
+    persistent store (data and extra files such as a national atlas), or from `store` when
+    given (`serve` passes the graph it holds in memory): the ontology, the nodes
     the submissions describe or mention, what points at the described nodes, a few hops of
     their descriptions, and the resources the shapes name. The shapes' rules are local to those
     hops, so the verdict and the results are the same, at a cost that does not grow with the
@@ -804,11 +805,19 @@ class Validator:
     compiled checks see every node at once, so the cost stays linear and small.
     """
 
-    def __init__(self, project: Project, targeted: bool = False) -> None:
+    def __init__(
+        self, project: Project, targeted: bool = False, store: pyoxigraph.Store | None = None
+    ) -> None:
         self.project = project
         self.targeted = targeted
-        self._opened: pyoxigraph.Store | None = None
+        self._opened: pyoxigraph.Store | None = store  # else the persistent store, when needed
         self.context = _targeted_context(project) if targeted else _context(project)
+
+    def prepare(self) -> None:
+        """Read and compile the law now rather than at the first validation (`serve` does it
+        once, before it forks the workers that validate uploads)."""
+        if isinstance(self.context, _TargetedContext):
+            _ = self.context.plan
 
     def existing_findings(self) -> list[Finding]:
         """The results of the existing data alone (what CI checks: no violation there), with

@@ -20,6 +20,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Identifier
 
 from coopdec_kg.content.graph import new_graph
+from coopdec_kg.content.namespaces import CDO
 from coopdec_kg.engines.results import shorten
 from coopdec_kg.engines.store import select
 
@@ -102,6 +103,17 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A passage of the report that a resource cites (dct:source): where it is in the report."""
+
+    passage: str  # its IRI
+    section: Value | None  # the section it is part of, titled
+    number: str | None  # the section's number (« III.B.2 »)
+    first_line: int
+    last_line: int
+
+
+@dataclass(frozen=True)
 class Resource:
     """A resource as its page shows it."""
 
@@ -112,6 +124,8 @@ class Resource:
     properties: tuple[Statement, ...]
     incoming: tuple[Statement, ...]
     incoming_capped: bool = False
+    sources: tuple[Source, ...] = ()  # the report's passages it cites, in the report's order
+    citation: Value | None = None  # how to cite the report those passages are from
 
 
 def view(store: pyoxigraph.Store, iri: str, lang: str) -> Resource:
@@ -155,7 +169,68 @@ def view(store: pyoxigraph.Store, iri: str, lang: str) -> Resource:
         properties=properties,
         incoming=pointing,
         incoming_capped=len(incoming) >= MAX_INCOMING,
+        sources=_sources(store, iri, lang),
+        citation=_citation(store, iri, lang),
     )
+
+
+def _sources(store: pyoxigraph.Store, iri: str, lang: str) -> tuple[Source, ...]:
+    """The passages the resource cites, with their section (number and title) and lines."""
+    _, rows = select(
+        store,
+        f"SELECT ?passage ?section ?number ?start ?end WHERE {{ "
+        f"{_iri(iri)} {DCTERMS.source.n3()} ?passage . "
+        f"?passage {CDO.startLine.n3()} ?start ; {CDO.endLine.n3()} ?end . "
+        f"OPTIONAL {{ ?passage {DCTERMS.isPartOf.n3()} ?section . "
+        f"OPTIONAL {{ ?section {CDO.sectionNumber.n3()} ?number }} }} }}",
+    )
+    sections = sorted({row[1] for row in rows if isinstance(row[1], URIRef)}, key=str)
+    titles = _labels(store, sections, lang)
+    found = []
+    for passage, section, number, start, end in rows:
+        if not isinstance(start, Literal) or not isinstance(end, Literal):
+            continue
+        shown = None
+        if isinstance(section, URIRef):
+            text, language = titles.get(section, (shorten(str(section)), None))
+            shown = Value(text, iri=str(section), language=language)
+        found.append(
+            Source(
+                str(passage),
+                shown,
+                str(number) if number is not None else None,
+                int(start),
+                int(end),
+            )
+        )
+    return tuple(sorted(set(found), key=lambda s: (s.first_line, s.last_line, s.passage)))
+
+
+def _citation(store: pyoxigraph.Store, iri: str, lang: str) -> Value | None:
+    """The bibliographic citation of the report the resource's passages belong to, in `lang`
+    when it has one."""
+    _, rows = select(
+        store,
+        f"SELECT DISTINCT ?citation WHERE {{ {_iri(iri)} {DCTERMS.source.n3()} ?passage . "
+        f"?passage {DCTERMS.isPartOf.n3()}+ ?report . "
+        f"?report {DCTERMS.bibliographicCitation.n3()} ?citation }}",
+    )
+    citations = [row[0] for row in rows if isinstance(row[0], Literal)]
+    if not citations:
+        return None
+    best = min(citations, key=lambda c: (c.language != lang, bool(c.language), str(c)))
+    return Value(str(best), language=best.language)
+
+
+def labels(store: pyoxigraph.Store, iris: Sequence[str], lang: str) -> dict[str, Value]:
+    """Each IRI as a page names it: its best label in `lang` (see `view`), else a CURIE."""
+    nodes = sorted({URIRef(iri) for iri in iris}, key=str)
+    found = _labels(store, nodes, lang)
+    shown = {}
+    for node in nodes:
+        text, language = found.get(node, (shorten(str(node)), None))
+        shown[str(node)] = Value(text, iri=str(node), language=language)
+    return shown
 
 
 def _grouped(

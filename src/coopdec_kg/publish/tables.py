@@ -55,6 +55,9 @@ class Layout:
     title: str | None
     columns: tuple[Column, ...]
     rows: tuple[tuple[str, ...], ...]
+    # the resource each cell names (its IRI, or the IRI its name column stands for), for a
+    # renderer that links (a page); None for a cell that names none
+    resources: tuple[tuple[str | None, ...], ...] = ()
 
 
 class Texts:
@@ -130,10 +133,12 @@ def lay_out(
     index = {name: position for position, name in enumerate(result.variables)}
     texts = Texts.read(select, _resources(result, shown, headers, lang, iris), _properties(headers))
     rows = []
+    resources = []
     for row in result.rows:
         rows.append(
             tuple(_cell(row, index, name, headers.get(name), lang, texts, iris) for name in shown)
         )
+        resources.append(tuple(_resource(row, index, name, headers.get(name)) for name in shown))
     named = {header.of for header in headers.values() if header.of and header.via is None}
     columns = tuple(
         Column(
@@ -142,7 +147,24 @@ def lay_out(
         )
         for name in shown
     )
-    return Layout(title, columns, tuple(rows))
+    return Layout(title, columns, tuple(rows), tuple(resources))
+
+
+def _resource(
+    row: tuple[Identifier | None, ...],
+    index: Mapping[str, int],
+    name: str,
+    header: ColumnHeader | None,
+) -> str | None:
+    """The IRI a cell names: its own value, or the resource its name column stands for."""
+    value = row[index[name]]
+    if isinstance(value, URIRef):
+        return str(value)
+    if header is not None and header.of is not None and header.via is None:
+        described = row[index[header.of]]
+        if isinstance(described, URIRef):
+            return str(described)
+    return None
 
 
 def lay_out_pivot(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -25,7 +26,11 @@ from coopdec_kg.web.protocol import AnswerTooLarge, BadRequest, NotAcceptable, a
 if TYPE_CHECKING:
     import pyoxigraph
 
-    from coopdec_kg.publish.resources import Resource
+    from coopdec_kg.engines.results import QueryResult
+    from coopdec_kg.law.validation import Validator
+    from coopdec_kg.publish.resources import Resource, Value
+
+MAX_SHOWN_ROWS = 1000  # rows of an ad-hoc query shown in a page (the downloads have them all)
 
 
 @dataclass
@@ -37,6 +42,13 @@ class Served:
     queries: dict[str, NamedQuery]
     store: pyoxigraph.Store
 
+    @cached_property
+    def validator(self) -> Validator:
+        """The law, read once per worker: the validation page's checks run on the store."""
+        from coopdec_kg.law.validation import Validator
+
+        return Validator(self.project, targeted=True, store=self.store)
+
 
 def load(
     project: Project, extra: Sequence[Path], queries: Mapping[str, NamedQuery]
@@ -47,7 +59,9 @@ def load(
     files = source_files(project, extra)
     store = load_in_memory(files)
     summary = {"triples": len(store), "files": len(files)}
-    return Served(project, tuple(extra), dict(queries), store), summary
+    served = Served(project, tuple(extra), dict(queries), store)
+    served.validator.prepare()  # the workers, forked after this, share the compiled law
+    return served, summary
 
 
 # ---------------------------------------------------------------------------- answers
@@ -243,6 +257,173 @@ def dump(served: Served, format_name: str, path: str) -> int:
     return export_file(served.project, Path(path), format_name, extra=served.extra)
 
 
+# ---------------------------------------------------------------------------- people's pages
+
+
+@dataclass(frozen=True)
+class Table:
+    """An answer as a page shows it, one page of `total` rows from `offset`: `columns` are
+    the titles (a named query's `#+ columns` in the reader's language) or the variables, the
+    cells are Values (a name linked to its resource, numbers as the language writes them; None
+    for an empty cell), `numeric` says which columns to right-align."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Value | None, ...], ...]
+    total: int
+    offset: int = 0
+    numeric: tuple[bool, ...] = ()
+
+
+def _laid_out(
+    served: Served,
+    result: QueryResult,
+    headers: Mapping[str, Any],
+    lang: str,
+    total: int,
+    offset: int = 0,
+) -> Table:
+    """Rows laid out for people as the CLI's tables are (publish/tables), each cell with the
+    resource it names, so that a page can link it."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.publish.resources import Value
+    from coopdec_kg.publish.tables import lay_out
+
+    layout = lay_out(result, headers, lang, OnStore(served.store).select)
+    rows = tuple(
+        tuple(
+            Value(text, iri=iri) if text or iri else None
+            for text, iri in zip(row, links, strict=True)
+        )
+        for row, links in zip(layout.rows, layout.resources, strict=True)
+    )
+    return Table(
+        tuple(c.title for c in layout.columns),
+        rows,
+        total,
+        offset,
+        tuple(c.numeric for c in layout.columns),
+    )
+
+
+def named_table(
+    served: Served,
+    name: str,
+    values: Mapping[str, str],
+    offset: int,
+    limit: int | None,
+    lang: str,
+) -> Table:
+    """A named query answered as `coopdec-kg query` answers it (its IRIs checked, `search`
+    forgiving), one page of it laid out for people."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.engines.search import answer
+
+    query = served.queries[name]
+    result = answer(OnStore(served.store), query, values, lang)
+    return _laid_out(served, result.page(offset, limit), query.headers, lang, len(result), offset)
+
+
+def whole_table(served: Served, name: str, lang: str) -> Table:
+    """A named query without parameters, whole, its columns the query's variables and each
+    resource by its label: what the home page, the charts and the map draw from. The same for
+    the whole run (the graph does not change), so the server keeps it."""
+    from rdflib import Literal, URIRef
+
+    from coopdec_kg.engines.queries import run_on_store
+    from coopdec_kg.publish.resources import Value, labels
+
+    result = run_on_store(served.store, served.queries[name], {})
+    iris = {str(term) for row in result.rows for term in row if isinstance(term, URIRef)}
+    named = labels(served.store, sorted(iris), lang)
+
+    def cell(term: Any) -> Value | None:
+        if isinstance(term, URIRef):
+            return named[str(term)]
+        if isinstance(term, Literal):
+            return Value(str(term), language=term.language)
+        return None if term is None else Value(f"_:{term}")
+
+    rows = tuple(tuple(cell(term) for term in row) for row in result.rows)
+    return Table(result.variables, rows, len(rows))
+
+
+def parameter_choices(served: Served, name: str, lang: str) -> dict[str, tuple[Value, ...]]:
+    """For each IRI parameter of a named query, the resources it can take, by label."""
+    from coopdec_kg.engines.queries import choices_query
+    from coopdec_kg.engines.store import select
+    from coopdec_kg.publish.resources import labels
+
+    query = served.queries[name]
+    found: dict[str, tuple[Value, ...]] = {}
+    for parameter in query.parameters:
+        text = choices_query(query, parameter)
+        if text is None:
+            continue
+        _, rows = select(served.store, text)
+        named = labels(served.store, [str(row[0]) for row in rows if row[0] is not None], lang)
+        found[parameter.name] = tuple(
+            sorted(named.values(), key=lambda v: (v.text.casefold(), v.iri or ""))
+        )
+    return found
+
+
+def sparql_table(served: Served, text: str, lang: str) -> Table | bool:
+    """An ad-hoc query (checked by protocol.check_query) for the SPARQL page: a SELECT's
+    first MAX_SHOWN_ROWS rows laid out for people, or an ASK's answer; a graph as subject,
+    predicate and object."""
+    import pyoxigraph
+
+    from coopdec_kg.engines.results import QueryResult
+    from coopdec_kg.engines.terms import to_rdflib
+
+    try:
+        result = served.store.query(text)
+    except SyntaxError as error:
+        raise BadRequest(f"SPARQL syntax error: {' '.join(str(error).split())}") from None
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return bool(result)
+    columns: tuple[str, ...]
+    if isinstance(result, pyoxigraph.QueryTriples):
+        columns = ("subject", "predicate", "object")
+        rows: list[tuple[Any, ...]] = [(t.subject, t.predicate, t.object) for t in result]
+    else:
+        columns = tuple(variable.value for variable in result.variables)
+        rows = [tuple(solution[c] for c in columns) for solution in result]
+    shown = tuple(tuple(to_rdflib(term) for term in row) for row in rows[:MAX_SHOWN_ROWS])
+    return _laid_out(served, QueryResult(columns, shown), {}, lang, len(rows))
+
+
+def search(
+    served: Served, text: str, lang: str, limit: int
+) -> list[tuple[Value, tuple[Value, ...]]]:
+    """The resources whose names hold `text`, by the CLI's forgiving search (engines/search:
+    accents, case, hyphens do not count), best first, with their kinds."""
+    from coopdec_kg.engines.engine import OnStore
+    from coopdec_kg.engines.search import search as find
+    from coopdec_kg.publish.resources import labels
+
+    found = find(OnStore(served.store).select, text, lang, limit)
+    kinds = labels(served.store, sorted({str(k) for f in found for k in f.kinds}), lang)
+    named = labels(served.store, [str(f.entity) for f in found], lang)
+    return [(named[str(f.entity)], tuple(kinds[str(k)] for k in f.kinds)) for f in found]
+
+
+def validation(
+    served: Served, name: str, payload: bytes, input_format: str, lang: str
+) -> dict[str, Any]:
+    """An uploaded submission validated as `coopdec-kg validate` does (the boundary, then the
+    shapes on its neighbourhood), read from the graph in memory: nothing is written. The
+    report as `validate --format json` gives it, in the reader's language."""
+    import json
+
+    from coopdec_kg.content.graph import parse_submission_bytes
+
+    submission = parse_submission_bytes(Path(name), payload, input_format)
+    report = served.validator.validate([submission])
+    found: dict[str, Any] = json.loads(report.to_json(lang))
+    return found
+
+
 JOBS = {
     job.__name__: job
     for job in (
@@ -254,5 +435,11 @@ JOBS = {
         ontology_document,
         dataset_description,
         dump,
+        named_table,
+        whole_table,
+        parameter_choices,
+        sparql_table,
+        search,
+        validation,
     )
 }

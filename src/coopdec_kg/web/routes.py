@@ -17,6 +17,9 @@ Resolvable IRIs follow the W3C note "Cool URIs for the Semantic Web" (2008):
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -37,6 +40,7 @@ from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import negotiation, openapi
 from coopdec_kg.web.jobs import written
 from coopdec_kg.web.negotiation import Format
+from coopdec_kg.web.pages import page_routes
 from coopdec_kg.web.protocol import (
     MAX_QUERY_BYTES,
     UPDATES_REFUSED,
@@ -50,6 +54,7 @@ from coopdec_kg.web.protocol import (
 )
 from coopdec_kg.web.site import (
     LANGUAGES,
+    PAGE_POLICY,
     Site,
     html_failure,
     json_failure,
@@ -68,6 +73,8 @@ SELECT ?ca ?label WHERE {
   ?ca a cdo:AgglomerationCommunity ; skos:prefLabel ?label .
 } ORDER BY ?label LIMIT 20"""
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+GROUPINGS = "authority/"  # the pages of the authorities show their foreign partners …
+PARTNERS_QUERY = "partners-of-ca"  # … as this named query finds them
 # what a browser asks for first: a page, not the service description
 PAGE_OR_DOCUMENT = (negotiation.HTML, *negotiation.DOCUMENTS)
 
@@ -82,11 +89,7 @@ def _vary(response: Response, *headers: str) -> Response:
     return response
 
 
-# ---------------------------------------------------------------------------- home, health
-
-
-async def home(request: Request) -> Response:
-    return page(request, "home.html", dumps=list(DUMP_FORMATS.values()))
+# ---------------------------------------------------------------------------- health
 
 
 async def health(request: Request) -> Response:
@@ -242,13 +245,25 @@ async def resource_iri(request: Request) -> Response:
 async def resource_page(request: Request) -> Response:
     served = site(request)
     path = request.path_params["path"]
+    lang = language(request)
+    partners = None
     try:
-        found = await served.run("resource_view", _iri(path), language(request))
+        found = await served.run("resource_view", _iri(path), lang)
         if found is None:
             raise NotFound(_unknown(path))
+        if path.startswith(GROUPINGS) and PARTNERS_QUERY in served.queries:
+            values = {"ca": _iri(path)}
+            partners = await served.run("named_table", PARTNERS_QUERY, values, 0, None, lang)
     except Exception as error:
         return html_failure(request, error)
-    return page(request, "resource.html", resource=found, path=path, formats=negotiation.DOCUMENTS)
+    return page(
+        request,
+        "resource.html",
+        resource=found,
+        path=path,
+        formats=negotiation.DOCUMENTS,
+        partners=partners if partners is not None and partners.rows else None,
+    )
 
 
 def _unknown(path: str) -> str:
@@ -306,11 +321,25 @@ async def _ontology_as(request: Request, chosen: Format, lang: str | None = None
     try:
         if chosen is negotiation.HTML:
             text = await served.document("ontology_page", lang or language(request))
-            return Response(text, media_type=chosen.content_type)
+            return Response(
+                text,
+                media_type=chosen.content_type,
+                headers={"Content-Security-Policy": _inline_style_policy(text)},
+            )
         body = await served.document("ontology_document", chosen.name)
     except Exception as error:
         return plain_failure(error)
     return Response(body, media_type=chosen.content_type)
+
+
+def _inline_style_policy(text: str) -> str:
+    """The pages' policy, plus the one inline style block of a page that `docs` writes as a
+    standalone file (allowed by its hash: nothing else inline runs)."""
+    found = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
+    if found is None:
+        return PAGE_POLICY
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode("utf-8")).digest()).decode()
+    return f"{PAGE_POLICY}; style-src 'self' 'sha256-{digest}'"
 
 
 async def dataset_description(request: Request) -> Response:
@@ -448,6 +477,11 @@ async def openapi_document(request: Request) -> Response:
     return json_response(openapi.document(list(served.queries.values())))
 
 
+async def favicon(request: Request) -> Response:
+    """Where browsers look for an icon when a page names none (the ontology's)."""
+    return RedirectResponse(request.url_for("static", path="favicon.svg").path, 301)
+
+
 def _static() -> StaticFiles:
     return StaticFiles(directory=str(files("coopdec_kg.web").joinpath("static")))
 
@@ -455,7 +489,7 @@ def _static() -> StaticFiles:
 def routes() -> list[Route | Mount]:
     dataset_things = ("/dataset", "/catalog", "/catalog/record", "/publisher", "/contact")
     return [
-        Route("/", home, name="home"),
+        *page_routes(),
         Route("/health", health, name="health"),
         Route("/sparql", sparql, methods=["GET", "POST"], name="sparql"),
         Route("/id/{path:path}", resource_iri, name="resource_iri"),
@@ -471,5 +505,6 @@ def routes() -> list[Route | Mount]:
         Route("/api/queries", api_queries, name="api_queries"),
         Route("/api/queries/{name}", api_query, name="api_query"),
         Route("/api/openapi.json", openapi_document, name="openapi"),
+        Route("/favicon.ico", favicon),
         Mount("/static", app=_static(), name="static"),
     ]

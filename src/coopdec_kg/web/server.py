@@ -38,14 +38,13 @@ from coopdec_kg.terminal import printable
 from coopdec_kg.web import jobs
 from coopdec_kg.web.protocol import MAX_ANSWER_BYTES
 from coopdec_kg.web.routes import routes
-from coopdec_kg.web.site import Site
+from coopdec_kg.web.site import PAGE_POLICY, Site
 from coopdec_kg.web.workers import Workers
 
 access = logging.getLogger("coopdec_kg.web.access")
 
 DEFAULT_TIMEOUT = 10.0
 LOGGED_TARGET_CHARS = 200  # a logged request target is cut here (a GET may carry a long query)
-PAGE_POLICY = "default-src 'self'"  # pages load nothing from elsewhere
 
 
 class AccessLog:
@@ -69,7 +68,11 @@ class AccessLog:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
-                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                is_page = any(
+                    k == b"content-type" and v.startswith(b"text/html") for k, v in headers
+                )
+                has_policy = any(k == b"content-security-policy" for k, _ in headers)
+                if is_page and not has_policy:  # a route may narrow it (the ontology's page)
                     headers.append((b"content-security-policy", PAGE_POLICY.encode()))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":

@@ -13,6 +13,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -37,6 +38,7 @@ from coopdec_kg.web.workers import Workers, WorkersBusy
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
+PAGE_POLICY = "default-src 'self'"  # pages load nothing from elsewhere (Content-Security-Policy)
 DOCUMENT_SECONDS = 600.0  # the longest a dump or the dataset's description may take to make
 
 
@@ -132,10 +134,12 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     """An HTML page in the reader's language."""
     lang = language(request)
     other = next(code for code in LANGUAGES if code != lang)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    switch = "?" + urlencode([*kept, ("lang", other)])  # the same page in the other language
     return templates().TemplateResponse(
         request,
         template,
-        {"lang": lang, "other_lang": other, "t": texts()[lang], **context},
+        {"lang": lang, "other_lang": other, "switch_href": switch, "t": texts()[lang], **context},
         status_code=status_code,
         headers={"Content-Language": lang, "Vary": "Accept-Language"},
     )
