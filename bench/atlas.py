@@ -31,8 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from results_file import record
+
 REPO = Path(__file__).resolve().parent.parent
-MARKER = "<!-- atlas -->"
 BAD_FIXTURE = REPO / "tests" / "fixtures" / "submissions" / "rule1-bad-state-partner.ttl"
 PAGE_MS, LIST_MS, WEIGHT_KB = 100.0, 300.0, 500.0
 # (name, path, a paged list?)
@@ -179,17 +180,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = render(results[0], results[1], options.scale)
     print("\n".join(lines))
     if options.write:
-        path = REPO / "bench" / "RESULTS.md"
-        text = path.read_text(encoding="utf-8")
-        head = text.split(MARKER)[0].rstrip("\n")
         section = [
-            MARKER,
-            "",
             f"Web atlas pages (`python bench/atlas.py --scale {options.scale:g}`):",
             "",
             *lines,
         ]
-        path.write_text(head + "\n\n" + "\n".join(section) + "\n", encoding="utf-8")
+        record("atlas", "\n".join(section))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from results_file import record
+
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "coopdec_kg"]
 # The required queries, with a value for each required parameter.
@@ -367,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = render(rows, options, baseline)
     print(report)
     if options.write:
-        (REPO / "bench" / "RESULTS.md").write_text(report, encoding="utf-8")
+        record("run", report)
 
 
 def large_submission_row(work: Path, options: argparse.Namespace) -> Row:

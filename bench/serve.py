@@ -9,7 +9,7 @@ after the `<!-- serve -->` line). Usage from the repository root:
 Both servers bind 127.0.0.1 only and every request loop is bounded. The anchor is the
 `oxigraph` executable (the dev extra): `oxigraph load` of the same files (ontology, data, atlas)
 into a store, then `oxigraph serve-read-only`; each named query's SPARQL text, its parameters
-bound as a VALUES block exactly as `query --endpoint` sends it, is POSTed to both.
+written as terms exactly as `query --endpoint` sends it, is POSTed to both.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_file import record
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 CLI = [sys.executable, "-m", "coopdec_kg", "--root", str(REPO)]
 POST = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
-MARKER = "<!-- serve -->"
 TARGETS = {"ready": 10.0, "whole": 1.0, "first-page": 0.2, "entity-page": 0.05, "memory": 2048}
 PAGE = 100  # rows of a first page
 ENTITY = "authority/ca-cergy-pontoise"
@@ -260,8 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = parser.parse_args(argv)
 
     from coopdec_kg.content.project import Project
-    from coopdec_kg.engines.queries import bind, find_query, parse_assignments
-    from coopdec_kg.engines.remote import with_values
+    from coopdec_kg.engines.queries import bound_text, find_query, parse_assignments
     from coopdec_kg.engines.store import source_files
 
     project = Project.at(REPO)
@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, arguments in _bench_queries().items():
             named = find_query(project, name)
             values = parse_assignments(arguments[1::2])
-            text = with_values(named.text, bind(named, values)).encode()
+            text = bound_text(named, values).encode()
             api = f"{ours.base}api/queries/{name}?" + urllib.parse.urlencode(values)
             page = api + ("&" if values else "") + f"limit={PAGE}"
             whole = timed(lambda api=api: fetch(api), options.repeats)
@@ -334,9 +334,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = "\n".join(lines) + "\n"
     print(report)
     if options.write:
-        results = REPO / "bench" / "RESULTS.md"
-        before = results.read_text(encoding="utf-8").split(MARKER)[0].rstrip("\n")
-        results.write_text(f"{before}\n\n{MARKER}\n{report}", encoding="utf-8")
+        record("serve", report)
 
 
 def _met(value: float | None, target: float) -> str:

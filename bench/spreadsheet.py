@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_file import record
+
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "coopdec_kg"]
 FRENCH_PARTIES = ["Cergy-Pontoise", "Evry Centre Essonne", "Sicoval", "Angers Loire Métropole"]
@@ -128,11 +130,7 @@ def main() -> None:
     ]
     print("\n".join(table))
     if options.write:
-        results = REPO / "bench" / "RESULTS.md"
-        text = results.read_text(encoding="utf-8")
-        heading = "## Spreadsheet import"
-        kept = text.split(heading)[0].rstrip("\n")
-        results.write_text(f"{kept}\n\n{heading}\n\n" + "\n".join(table) + "\n", encoding="utf-8")
+        record("spreadsheet", "## Spreadsheet import\n\n" + "\n".join(table))
 
 
 if __name__ == "__main__":
