@@ -189,10 +189,10 @@ def test_report_command_markdown(runner: CliRunner) -> None:
 
 def test_the_store_and_rdflib_give_the_same_bytes(runner: CliRunner, report: Report) -> None:
     """`report` reads the store's terms without making rdflib terms: the same page as rdflib."""
-    on_store = runner.invoke(app, [*ROOT, "report"])
+    on_store = runner.invoke(app, [*ROOT, "report", "--lang", "fr"])
     assert on_store.exit_code == 0, on_store.stderr
     assert on_store.stdout == to_markdown(report)
-    html = runner.invoke(app, [*ROOT, "report", "-f", "html"])
+    html = runner.invoke(app, [*ROOT, "report", "--lang", "fr", "-f", "html"])
     assert html.stdout == to_html(report)
 
 
