@@ -983,22 +983,8 @@ class Validator:
                 continue
             if result.shape not in words:
                 words[result.shape] = _shape_words(context.shapes, result.shape)
-            said = words[result.shape]
-            findings.append(
-                Finding(
-                    focus=result.focus,
-                    severity=result.severity,
-                    shape=said.shape,
-                    component=result.component,
-                    path=result.path,
-                    value=result.value,
-                    messages=said.messages or said.names,
-                    shape_names=said.names,
-                    rules=said.rules,
-                    texts=said.texts,
-                    files=tuple(sorted(set(described.get(result.focus, ())))),
-                )
-            )
+            files = tuple(sorted(set(described.get(result.focus, ()))))
+            findings.append(words[result.shape].finding(result, files))
         shown = {n for f in findings for n in (f.focus, f.path, f.value) if n is not None}
         labels = new_graph()
         for triple in (*base, *submitted):
@@ -1086,6 +1072,22 @@ class _ShapeWords:
     rules: tuple[URIRef, ...]
     texts: tuple[URIRef, ...]
 
+    def finding(self, result: Result, files: tuple[str, ...]) -> Finding:
+        """A compiled result in the shapes' words, with the files that describe its focus."""
+        return Finding(
+            focus=result.focus,
+            severity=result.severity,
+            shape=self.shape,
+            component=result.component,
+            path=result.path,
+            value=result.value,
+            messages=self.messages or self.names,
+            shape_names=self.names,
+            rules=self.rules,
+            texts=self.texts,
+            files=files,
+        )
+
 
 def _shape_words(shapes: Graph, source: Node) -> _ShapeWords:
     shape = _named_shape(shapes, source)
@@ -1166,22 +1168,7 @@ def validate_content(project: Project) -> ValidationReport:
     for result in plan.run(store, info.files, store_path=info.path):
         if result.shape not in words:
             words[result.shape] = _shape_words(shapes, result.shape)
-        said = words[result.shape]
-        findings.append(
-            Finding(
-                focus=result.focus,
-                severity=result.severity,
-                shape=said.shape,
-                component=result.component,
-                path=result.path,
-                value=result.value,
-                messages=said.messages or said.names,
-                shape_names=said.names,
-                rules=said.rules,
-                texts=said.texts,
-                files=(),
-            )
-        )
+        findings.append(words[result.shape].finding(result, files=()))
     # The labels of the nodes shown: one scan per label property (a VALUES block of thousands
     # of nodes is much slower on the store).
     shown = {n for f in findings for n in (f.focus, f.path, f.value) if isinstance(n, URIRef)}
