@@ -75,12 +75,13 @@ class Texts:
         found: dict[tuple[Identifier, Identifier], dict[str, str]] = {}
         if not properties:
             return cls(found)
-        predicates = " ".join(f"<{p}>" for p in dict.fromkeys(properties))
+        # FILTER IN, not a second VALUES block: see engines.store.labels_of
+        predicates = ", ".join(f"<{p}>" for p in dict.fromkeys(properties))
         for start in range(0, len(wanted), CHUNK):
             subjects = " ".join(f"<{r}>" for r in wanted[start : start + CHUNK])
             answer = select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {predicates} }} "
-                "?s ?p ?o . FILTER(isLiteral(?o)) }"
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o "
+                f"FILTER(?p IN ({predicates}) && isLiteral(?o)) }}"
             )
             for subject, predicate, value in answer.rows:
                 if subject is not None and predicate is not None and isinstance(value, Literal):
