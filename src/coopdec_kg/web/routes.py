@@ -38,6 +38,7 @@ from coopdec_kg.engines.queries import bind, describe
 from coopdec_kg.errors import ParameterError, UnknownQuery
 from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import negotiation, openapi
+from coopdec_kg.web.answers import answer_key
 from coopdec_kg.web.jobs import written
 from coopdec_kg.web.negotiation import Format
 from coopdec_kg.web.pages import page_routes
@@ -439,7 +440,14 @@ async def api_query(request: Request) -> Response:
             values[key] = value
         bind(named, values)  # a bad value is refused here, before a worker is taken
         answer = await served.run(
-            "named_query", name, values, fmt.name, offset, limit, served.max_answer_bytes
+            "named_query",
+            name,
+            values,
+            fmt.name,
+            offset,
+            limit,
+            served.max_answer_bytes,
+            affinity=answer_key(named, values),
         )
     except Exception as error:
         return json_failure(error)

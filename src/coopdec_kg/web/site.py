@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import tomllib
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -56,9 +57,10 @@ class Site:
     _documents: dict[tuple[str, ...], bytes | str] = field(default_factory=dict)
     _making: dict[tuple[str, ...], asyncio.Lock] = field(default_factory=dict)
 
-    async def run(self, name: str, *arguments: object) -> Any:
-        """A job of web/jobs.py run by a worker, within the server's query deadline."""
-        return await self.workers.run(self.timeout, name, *arguments)
+    async def run(self, name: str, *arguments: object, affinity: Hashable | None = None) -> Any:
+        """A job of web/jobs.py run by a worker, within the server's query deadline (by the
+        worker that last ran a job of the same `affinity`, when it is free: web/answers)."""
+        return await self.workers.run(self.timeout, name, *arguments, affinity=affinity)
 
     async def document(self, name: str, *arguments: str) -> Any:
         """A job's answer that does not change while the server runs (the ontology's pages,
