@@ -24,7 +24,6 @@ from coopdec_kg.engines.search import (
     _NAMES,
     _NO_MATCH,
     NameIndex,
-    _name,
     _rank,
     check_resources,
     search,
@@ -157,7 +156,9 @@ def _every_name_ranked(graph: Graph, text: str, lang: str) -> list[tuple[str, st
     for entity, spellings in folded.items():
         rank = min(_rank(wanted, spelling) for spelling in spellings)
         if rank < _NO_MATCH:
-            found.append((entity, _name(names[entity], lang), rank))
+            shown = names[entity]
+            language = next(t for t in (lang, "fr", "", *sorted(shown)) if t in shown)
+            found.append((entity, shown[language], rank))
     found.sort(key=lambda f: (f[2], len(f[1]), fold(f[1]), f[0]))
     return found
 

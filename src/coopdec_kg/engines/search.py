@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import bisect
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from coopdec_kg.content.folding import fold
 from coopdec_kg.content.namespaces import NAMESPACES, prefixes
@@ -63,13 +64,6 @@ class Found:
     rank: int
 
 
-@dataclass
-class _Entity:
-    names: dict[str, str]  # language ("" for none) → the first name seen in it
-    folded: set[str]  # every name and altLabel, folded
-    kinds: set[str]  # class IRIs
-
-
 # One row of the names: entity IRI, name, its language ("" for none), a class IRI or None.
 NameRow = tuple[str, str, str, str | None]
 
@@ -79,30 +73,48 @@ class NameIndex:
     `suggest` compare a text with. Built from the graph as it is: a graph that changes needs a
     new index.
 
-    All folded names are also kept end to end in one text (one name a line), so that a search
-    finds the names holding the text's longest word with `str.find`, in C, and ranks only
-    those: every name that matches holds that word."""
+    All folded names are kept end to end in one text (one name a line), so that a search finds
+    the names holding the text's longest word with `str.find`, in C, and ranks only those:
+    every name that matches holds that word. The rest is kept in flat lists and arrays indexed
+    by a resource's number (a national atlas has 150 000 named resources: an object per
+    resource would take four times the memory)."""
 
     def __init__(self, rows: Iterable[NameRow]) -> None:
-        self._entities: dict[str, _Entity] = {}
-        self._folded: dict[str, str] = {}  # each name → its folded form
+        shown: dict[str, dict[str, str]] = {}  # IRI → language → the first name seen in it
+        spellings: dict[str, dict[str, None]] = {}  # IRI → its folded names, in order
+        kinds: dict[str, set[str]] = {}
+        folding: dict[str, str] = {}
+        words: dict[str, str] = {}  # one string per language tag and class IRI
         for entity, name, language, kind in rows:
-            found = self._entities.setdefault(entity, _Entity({}, set(), set()))
-            found.names.setdefault(language, name)
-            folded = self._folded.get(name)
+            language = words.setdefault(language, language)
+            shown.setdefault(entity, {}).setdefault(language, name)
+            folded = folding.get(name)
             if folded is None:
-                folded = self._folded[name] = fold(name)
-            found.folded.add(folded)
+                folded = folding[name] = fold(name)
+            spellings.setdefault(entity, {})[folded] = None
+            classes = kinds.setdefault(entity, set())
             if kind is not None:
-                found.kinds.add(kind)
-        lines = [(name, entity) for entity, e in self._entities.items() for name in e.folded]
-        self._owners = [entity for _, entity in lines]
-        self._starts: list[int] = []
+                classes.add(words.setdefault(kind, kind))
+        same: dict[frozenset[str], frozenset[str]] = {}
+        self._iris = list(shown)
+        # per resource: (language, its first name, that name folded), and its classes
+        self._names = [
+            tuple((lang, name, folding[name]) for lang, name in shown[iri].items())
+            for iri in self._iris
+        ]
+        self._kinds = [same.setdefault(frozenset(k), frozenset(k)) for k in kinds.values()]
+        lines = [name for iri in self._iris for name in spellings[iri]]
+        self._first_line = array("l", [0])  # resource n's lines: first_line[n] to [n + 1]
+        self._owners = array("l")  # the resource of each line
+        for number, iri in enumerate(self._iris):
+            self._owners.extend([number] * len(spellings[iri]))
+            self._first_line.append(self._first_line[-1] + len(spellings[iri]))
+        self._starts = array("l")  # where each line starts in the text
         position = 0
-        for name, _ in lines:
+        for name in lines:
             self._starts.append(position)
             position += len(name) + 1
-        self._text = "\n".join(name for name, _ in lines)
+        self._text = "\n".join(lines)
 
     @classmethod
     def read(cls, select: Select) -> NameIndex:
@@ -118,23 +130,21 @@ class NameIndex:
 
     @classmethod
     def of_store(cls, store: pyoxigraph.Store) -> NameIndex:
-        """The names read from a pyoxigraph store as its own terms (no rdflib term is made:
-        that conversion was half of a search at national scale)."""
+        """The names read from a pyoxigraph store as its own terms, one row at a time (no
+        rdflib term is made, which was half of a search at national scale, and the 150 000
+        rows are never all in memory)."""
         import pyoxigraph
 
-        from coopdec_kg.engines.store import solutions
-
-        _, rows = solutions(store, _NAMES)
         return cls(
             (entity.value, name.value, name.language or "", kind.value if kind else None)
-            for entity, name, kind in rows
+            for entity, name, kind in cast(Iterable[tuple[Any, Any, Any]], store.query(_NAMES))
             if isinstance(entity, pyoxigraph.NamedNode) and isinstance(name, pyoxigraph.Literal)
             for kind in (kind if isinstance(kind, pyoxigraph.NamedNode) else None,)
         )
 
     def __len__(self) -> int:
         """How many resources have a name."""
-        return len(self._entities)
+        return len(self._iris)
 
     def search(
         self,
@@ -144,32 +154,25 @@ class NameIndex:
         kinds: Iterable[URIRef] = (),
     ) -> list[Found]:
         """See the module function `search`."""
-        from rdflib import URIRef
-
         wanted = fold(text)
         if not wanted:
             return []
         allowed = {str(kind) for kind in kinds}
-        ranks: dict[str, int] = {}
+        ranks: dict[int, int] = {}  # resource → its best rank
         for line in self._holding(max(wanted.split(), key=len)):
-            rank = _rank(wanted, self._text_of(line))
-            entity = self._owners[line]
-            if rank < ranks.get(entity, _NO_MATCH):
-                ranks[entity] = rank
+            rank = _rank(wanted, self._line(line))
+            number = self._owners[line]
+            if rank < ranks.get(number, _NO_MATCH):
+                ranks[number] = rank
         ranked = sorted(
-            (rank, len(name), self._folded[name], entity)
-            for entity, rank in ranks.items()
-            if not allowed or self._entities[entity].kinds & allowed
-            for name in (_name(self._entities[entity].names, lang),)
+            (rank, len(name), folded, self._iris[number], number)
+            for number, rank in ranks.items()
+            if not allowed or self._kinds[number] & allowed
+            for name, folded in (self._name(number, lang),)
         )
         return [
-            Found(
-                URIRef(entity),
-                _name(self._entities[entity].names, lang),
-                _ordered(self._entities[entity].kinds),
-                rank,
-            )
-            for rank, _, _, entity in (ranked if limit is None else ranked[:limit])
+            self._found(number, lang, rank)
+            for rank, _, _, _, number in (ranked if limit is None else ranked[:limit])
         ]
 
     def _holding(self, word: str) -> list[int]:
@@ -184,37 +187,42 @@ class NameIndex:
             position = self._text.find(word, self._starts[line + 1])
         return lines
 
-    def _text_of(self, line: int) -> str:
+    def _line(self, line: int) -> str:
         end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self._text)
         return self._text[self._starts[line] : end]
 
-    def suggest(self, text: str, count: int = 3) -> list[Found]:
-        """See the module function `suggest`."""
+    def _name(self, number: int, lang: str) -> tuple[str, str]:
+        """A resource's name in `lang` (else French, else untagged, else any), and folded."""
+        names = {language: (name, folded) for language, name, folded in self._names[number]}
+        for language in (lang, "fr", "", *sorted(names)):
+            if language in names:
+                return names[language]
+        return "", ""  # pragma: no cover - a resource is indexed by one of its names
+
+    def _found(self, number: int, lang: str, rank: int) -> Found:
         from rdflib import URIRef
 
-        entities = self._entities
+        name, _ = self._name(number, lang)
+        return Found(URIRef(self._iris[number]), name, _ordered(self._kinds[number]), rank)
+
+    def suggest(self, text: str, count: int = 3) -> list[Found]:
+        """See the module function `suggest`."""
         wanted = fold(_local_name(text))
         namespace = text.strip("<>")[: -len(_local_name(text))] if "/" in text else ""
-        if namespace and any(entity.startswith(namespace) for entity in entities):
-            entities = {e: n for e, n in entities.items() if e.startswith(namespace)}
-        scored: list[tuple[float, str]] = []
-        for entity, entity_names in entities.items():
-            spellings = {*entity_names.folded, fold(_local_name(entity))}
+        in_namespace = [n for n, iri in enumerate(self._iris) if iri.startswith(namespace)]
+        numbers: Sequence[int] = in_namespace if namespace and in_namespace else range(len(self))
+        scored: list[tuple[float, str, int]] = []
+        for number in numbers:
+            iri = self._iris[number]
+            lines = range(self._first_line[number], self._first_line[number + 1])
+            spellings = {*map(self._line, lines), fold(_local_name(iri))}
             best = max(difflib.SequenceMatcher(None, wanted, s).ratio() for s in spellings)
             if any(wanted and _rank(wanted, s) < _NO_MATCH for s in spellings):
                 best += 1  # a name that holds the text beats a near spelling
             if best >= 0.6:
-                scored.append((best, entity))
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [
-            Found(
-                URIRef(entity),
-                _name(entities[entity].names, "fr"),
-                _ordered(entities[entity].kinds),
-                0,
-            )
-            for _, entity in scored[:count]
-        ]
+                scored.append((best, iri, number))
+        scored.sort(key=lambda found: (-found[0], found[1]))
+        return [self._found(number, "fr", 0) for _, _, number in scored[:count]]
 
 
 def search(
@@ -352,14 +360,7 @@ def _rank(wanted: str, name: str) -> int:
     return _NO_MATCH
 
 
-def _name(names: Mapping[str, str], lang: str) -> str:
-    for language in (lang, "fr", "", *sorted(names)):
-        if language in names:
-            return names[language]
-    return ""  # pragma: no cover - an entity is found by one of its names
-
-
-def _ordered(kinds: set[str]) -> tuple[URIRef, ...]:
+def _ordered(kinds: frozenset[str]) -> tuple[URIRef, ...]:
     """The project's own classes first, then the others, each group alphabetically."""
     from rdflib import URIRef
 
