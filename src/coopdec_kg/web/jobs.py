@@ -332,10 +332,11 @@ def named_table(
 ) -> Table:
     """A named query answered as `coopdec-kg query` answers it (its IRIs checked, `search`
     forgiving), one page of it laid out for people; the whole answer is kept for the next."""
-    from coopdec_kg.engines.search import answer
+    from coopdec_kg.engines.search import SEARCH_QUERY, answer
 
     query = served.queries[name]
-    result = answer(served.answers, query, values, lang, served.names)
+    names = served.names if name == SEARCH_QUERY else None  # (read on a first search only)
+    result = answer(served.answers, query, values, lang, names)
     return _laid_out(served, result.page(offset, limit), query.headers, lang, len(result), offset)
 
 
