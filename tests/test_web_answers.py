@@ -18,7 +18,7 @@ from coopdec_kg.engines.results import render
 from coopdec_kg.engines.search import search
 from coopdec_kg.engines.store import load_in_memory, source_files
 from coopdec_kg.web import answers, jobs
-from coopdec_kg.web.answers import KeptAnswers, answer_key
+from coopdec_kg.web.answers import KeptAnswers, KeptBodies, answer_key
 from coopdec_kg.web.workers import Workers, _Worker
 
 CERGY = "https://w3id.org/coopdec-kg/id/authority/ca-cergy-pontoise"
@@ -174,3 +174,32 @@ def test_remembered_affinities_are_bounded(pool: tuple[Workers, list[_Worker]]) 
         and 2999 in workers._last_ran
         and 0 not in (workers._last_ran)
     )
+
+
+# ---------------------------------------------------------------------------- whole bodies
+
+
+def test_whole_bodies_are_kept_within_their_budget_the_oldest_dropped_first() -> None:
+    bodies = KeptBodies(max_bytes=10)
+    four, five, three = (jobs.Answer("text/csv", b"x" * n, n) for n in (4, 5, 3))
+    bodies.keep(("q", "a", "csv"), four)
+    bodies.keep(("q", "b", "csv"), five)
+    assert bodies.get(("q", "a", "csv")) is four  # used again: now the newest
+    bodies.keep(("q", "c", "csv"), three)  # 12 bytes: the oldest (b) goes
+    assert bodies.get(("q", "b", "csv")) is None
+    assert bodies.get(("q", "a", "csv")) is four and bodies.get(("q", "c", "csv")) is three
+    assert bodies.size == 7
+    bodies.keep(("q", "d", "json"), jobs.Answer("application/json", b"x" * 11, 1))  # too large
+    assert bodies.get(("q", "d", "json")) is None and bodies.size == 7
+
+
+def test_a_whole_body_kept_is_the_body_a_worker_writes(
+    project: Project, store: pyoxigraph.Store
+) -> None:
+    served = _served(project, store)
+    query = served.queries["actions-by-domain"]
+    bodies = KeptBodies()
+    sent = jobs.named_query(served, query.name, {}, "json", 0, None, 10**8)
+    bodies.keep((*answer_key(query, {}), "json"), sent)
+    again = jobs.named_query(_served(project, store), query.name, {}, "json", 0, None, 10**8)
+    assert bodies.get((*answer_key(query, {}), "json")) == again

@@ -1,10 +1,13 @@
-"""The whole answers of named queries a query worker has computed, kept to cut pages from.
+"""The whole answers of named queries, kept: by a query worker to cut pages from, and by the
+serving process as the bytes of a whole download.
 
 A named query is answered whole and ordered before a page is cut (its order is given in Python:
 engines/ordering), so at national scale every page of a 75 000-row answer cost the whole answer
-again (1–2 s). A worker keeps the answers it computed and cuts later pages, and later
-downloads, from them; the serving process sends the requests for one answer to the worker that
-computed it when that worker is free (`Workers.run`'s `affinity`).
+again (1–2 s). A worker keeps the answers it computed (`KeptAnswers`) and cuts later pages from
+them; the serving process sends the requests for one answer to the worker that computed it
+when that worker is free (`Workers.run`'s `affinity`). Writing a whole 75 000-row answer out
+again (35–42 MB of SPARQL JSON) takes a worker 1–1.5 s, so the serving process keeps the bytes
+of the whole answers it sent (`KeptBodies`), within a budget of memory.
 
 Why a kept answer cannot go stale: the store `serve` queries is loaded into memory once, at
 start, from files read then, and nothing writes to it while the server runs — the SPARQL
@@ -27,9 +30,13 @@ from coopdec_kg.engines.results import QueryResult
 if TYPE_CHECKING:
     import pyoxigraph
 
+    from coopdec_kg.web.jobs import Answer
+
 # Rows a worker keeps in all: the three 75 000-row answers of a national atlas (about 40 MB of
 # terms each), not more, so that two workers stay within the server's memory target.
 MAX_KEPT_ROWS = 240_000
+# Bytes of whole answers the serving process keeps: the three of a national atlas in one format.
+MAX_KEPT_BYTES = 128 * 1024 * 1024
 
 
 def answer_key(query: NamedQuery, values: Mapping[str, str]) -> tuple[str, str]:
@@ -78,3 +85,35 @@ def _shared(result: QueryResult) -> QueryResult:
     one: dict[object, object] = {}
     rows = [tuple(one.setdefault(term, term) for term in row) for row in result.terms]
     return QueryResult(result.variables, rows)
+
+
+class KeptBodies:
+    """The whole answers (`jobs.Answer`: format, bytes, rows) the serving process sent, by
+    answer and format, the most recently used last, up to `max_bytes` in all; a body larger
+    than that is not kept."""
+
+    def __init__(self, max_bytes: int = MAX_KEPT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._kept: OrderedDict[tuple[str, str, str], Answer] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: tuple[str, str, str]) -> Answer | None:
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def keep(self, key: tuple[str, str, str], answer: Answer) -> None:
+        """Keep `answer` under `key` (answer_key + the format), dropping the oldest if need be."""
+        if len(answer.body) > self.max_bytes or key in self._kept:
+            return
+        self._kept[key] = answer
+        self._bytes += len(answer.body)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= len(dropped.body)
+
+    @property
+    def size(self) -> int:
+        """Bytes kept."""
+        return self._bytes

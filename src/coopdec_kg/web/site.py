@@ -25,6 +25,7 @@ from coopdec_kg.content.namespaces import CDO, CDR
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.queries import NamedQuery
 from coopdec_kg.errors import CoopdecError, ParameterError, QueryError, ServeError, UnknownQuery
+from coopdec_kg.web.answers import KeptBodies
 from coopdec_kg.web.protocol import (
     AnswerTooLarge,
     BadRequest,
@@ -54,6 +55,7 @@ class Site:
     timeout: float
     max_answer_bytes: int
     cache_folder: Path  # the dumps, made on first request
+    bodies: KeptBodies = field(default_factory=KeptBodies)  # whole answers sent (web/answers)
     _documents: dict[tuple[str, ...], bytes | str] = field(default_factory=dict)
     _making: dict[tuple[str, ...], asyncio.Lock] = field(default_factory=dict)
 
