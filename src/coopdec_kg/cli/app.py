@@ -182,7 +182,12 @@ class _Commands(TyperGroup):
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The list of commands, laid out by Typer from their stand-ins (`listing`)."""
-        stand_ins = TyperGroup(commands={name: listing(name) for name in self.commands})
+        stand_ins = TyperGroup(
+            commands={
+                name: listing(name) if name in COMMANDS else self.commands[name]
+                for name in self.commands
+            }
+        )
         stand_ins.format_commands(ctx, formatter)
 
     def main(
