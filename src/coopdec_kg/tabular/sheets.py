@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from coopdec_kg.errors import InputError
 Value = str | int | float | Decimal | bool | date | datetime
 Row = tuple[int, tuple[Value | None, ...]]  # the row's number in the sheet, and its cells
 
-MAX_ROWS = 5_000
+# The rows of one import: its bound (with the file's bytes), in place of the triples a
+# submission of RDF text may hold, since the import's triples are written by its own mapping.
+MAX_ROWS = 10_000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods"}
 _BOM = b"\xef\xbb\xbf"
@@ -144,8 +147,9 @@ def read_csv(path: Path, payload: bytes, max_rows: int = MAX_ROWS) -> Sheet:
 
 def _check_count(path: Path, sheet: str, count: int, max_rows: int) -> None:
     if count > max_rows + 1:
+        limit = f"{max_rows:_}".replace("_", " ")
         raise InputError(
-            f"{path}: sheet « {sheet} » has more than {max_rows} rows, the limit of one import; "
+            f"{path}: sheet « {sheet} » has more than {limit} rows, the limit of one import; "
             "split it into several files"
         )
 
@@ -310,6 +314,7 @@ def _ods_cells(path: Path, sheet: str, number: int, row: Any) -> tuple[Value | N
     return tuple(values)
 
 
+@cache  # asked for every cell of every row
 def column_letters(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA: how spreadsheets name a column."""
     letters = ""
