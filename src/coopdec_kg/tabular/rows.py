@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -424,20 +425,25 @@ def _objects(column: Column, row: _Row, lang: str) -> Iterator[Node]:
 
 def _expand(template: str, row: _Row, values: Mapping[str, list[Node]] | None = None) -> str | None:
     """A subject template: `_row` is the row's number, a lookup column its one resource."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    parts = []
+    for text, name in _template_parts(template):
+        parts.append(text)
         if name == "_row":
-            return str(row.number)
-        found = (values or {}).get(name) or []
-        if len(found) != 1:
-            raise KeyError(name)
-        return str(found[0])
+            parts.append(str(row.number))
+        elif name is not None:
+            found = (values or {}).get(name) or []
+            if len(found) != 1:
+                return None
+            parts.append(str(found[0]))
+    return "".join(parts)
 
-    try:
-        return VARIABLE.sub(value, template)
-    except KeyError:
-        return None
+
+@cache  # a mapping has a few templates, expanded on every row
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template as (text, the variable after it or None) pairs."""
+    pieces = VARIABLE.split(template)  # text, name, text, name, …, text
+    names: list[str | None] = [*pieces[1::2], None]
+    return tuple(zip(pieces[0::2], names, strict=True))
 
 
 def _source_column(column: Column) -> str | None:
