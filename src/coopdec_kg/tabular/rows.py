@@ -211,13 +211,14 @@ def _read_row(
 ) -> None:
     """Each cell of the row as RDF terms, or a problem at its cell."""
     for column in table.cells:
+        value = row.cells.get(column.name)
+        if value is None and not column.required:
+            continue
         cell = _cell(sheet, row, columns, column.name) or Cell(
             sheet.name, row.number, column.title(lang)
         )
-        value = row.cells.get(column.name)
         if value is None:
-            if column.required:
-                mapped.problems.append(_problem(cell, "required"))
+            mapped.problems.append(_problem(cell, "required"))
             continue
         if isinstance(value, str) and _CONTROL.search(value):
             mapped.problems.append(_problem(cell, "control"))
@@ -385,10 +386,9 @@ def _write_row(
         cell = _cell(sheet, row, columns, _source_column(column))
         # Remembered even when the cell is empty: a missing value is fixed in that cell.
         mapped.origins.setdefault((subject, str(column.property)), cell or row_cell)
+        verb = _written(column.property)
         for value in _objects(column, row, column.lang or mapped.lang):
-            mapped.turtle.append(
-                f"<{subject}> {ntriples_term(column.property)} {ntriples_term(value)} ."
-            )
+            mapped.turtle.append(f"<{subject}> {verb} {ntriples_term(value)} .")
             mapped.rows.setdefault(subject, row_cell)
 
 
@@ -406,14 +406,14 @@ def _wanted(column: Column, row: _Row) -> bool:
 
 def _objects(column: Column, row: _Row, lang: str) -> Iterator[Node]:
     if column.value is not None:
-        names = VARIABLE.findall(column.value)
+        names = _variables(column.value)
         if not names:
-            yield URIRef(column.value)
+            yield _iri(column.value)
             return
         yield from row.values.get(names[0], [])  # the mapping's reader allows one, alone
         return
     if column.text is not None:
-        names = VARIABLE.findall(column.text)
+        names = _variables(column.text)
         if all(row.cells.get(name) is not None for name in names):
             yield Literal(
                 VARIABLE.sub(lambda m: _text(row.cells[m.group(1)]).strip(), column.text),
@@ -438,7 +438,25 @@ def _expand(template: str, row: _Row, values: Mapping[str, list[Node]] | None = 
     return "".join(parts)
 
 
-@cache  # a mapping has a few templates, expanded on every row
+# A mapping has a few templates, properties and constant values, used on every row.
+
+
+@cache
+def _variables(template: str) -> tuple[str, ...]:
+    return tuple(VARIABLE.findall(template))
+
+
+@cache
+def _iri(text: str) -> URIRef:
+    return URIRef(text)
+
+
+@cache
+def _written(iri: URIRef) -> str:
+    return ntriples_term(iri)
+
+
+@cache
 def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
     """The template as (text, the variable after it or None) pairs."""
     pieces = VARIABLE.split(template)  # text, name, text, name, …, text
