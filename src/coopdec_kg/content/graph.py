@@ -720,6 +720,7 @@ def _without_foreign_schema(
     """Drop shapes, owl:imports and statements about vocabulary terms; count what was dropped."""
     vocabulary = _vocabulary_namespaces()
     shacl = str(SH)
+    rdf_type = RDF.type  # compared on every triple
 
     def is_vocabulary(node: Node) -> bool:
         return isinstance(node, URIRef) and str(node).startswith(vocabulary)
@@ -732,7 +733,7 @@ def _without_foreign_schema(
         s
         for s, p, o in triples
         if str(p).startswith(shacl)
-        or (p == RDF.type and is_vocabulary(o) and o not in _INERT_TYPES and not _is_data_class(o))
+        or (p == rdf_type and is_vocabulary(o) and o not in _INERT_TYPES and not _is_data_class(o))
     }
     foreign_subject: dict[Node, bool] = {}
     kept: list[tuple[Node, URIRef, Node]] = []
@@ -746,7 +747,7 @@ def _without_foreign_schema(
             foreign
             or schema_predicate[p]
             or (isinstance(o, URIRef) and str(o).startswith(shacl))
-            or (p == RDF.type and o in _INERT_TYPES)
+            or (p == rdf_type and o in _INERT_TYPES)
         )
         if drop:
             if isinstance(o, BNode):
