@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -269,13 +269,13 @@ def _literal(datatype: str, value: Value, lang: str, cell: Cell, mapped: Mapped)
     """A cell as a literal of its column's datatype (or an IRI, for a web address)."""
     try:
         if datatype == "integer":
-            return Literal(str(_integer(value)), datatype=XSD.integer)
+            return _made(str(_integer(value)), XSD.integer)
         if datatype == "decimal":
-            return Literal(str(_decimal(value)), datatype=XSD.decimal)
+            return _made(str(_decimal(value)), XSD.decimal)
         if datatype == "date":
-            return Literal(_date(value).isoformat(), datatype=XSD.date)
+            return _made(_date(value).isoformat(), XSD.date)
         if datatype == "boolean":
-            return Literal("true" if _boolean(value) else "false", datatype=XSD.boolean)
+            return _made("true" if _boolean(value) else "false", XSD.boolean)
     except (ValueError, InvalidOperation):
         mapped.problems.append(_problem(cell, datatype, value=_text(value)))
         return None
@@ -283,8 +283,13 @@ def _literal(datatype: str, value: Value, lang: str, cell: Cell, mapped: Mapped)
     if datatype == "cdk:iriOrText" and _WEB_ADDRESS.match(text):
         return URIRef(text)
     if datatype == "string":
-        return Literal(text)
-    return Literal(text, lang=lang)
+        return _made(text)
+    return _made(text, lang=lang)
+
+
+@lru_cache(maxsize=4096)  # years, statuses, kinds repeat down a column; rdflib parses each value
+def _made(text: str, datatype: URIRef | None = None, lang: str | None = None) -> Literal:
+    return Literal(text, lang=lang, datatype=datatype)
 
 
 def _text(value: Value) -> str:
@@ -377,10 +382,13 @@ def _write_row(
     """The triples of one row, each remembered with the cell it comes from."""
     row_cell = Cell(sheet.name, row.number, None)
     mapped.rows.setdefault(str(_expand(table.about, row)), row_cell)
+    subjects: dict[str, str | None] = {}  # the row's few subjects, each named by many columns
     for column in table.columns:
         if column.property is None or not _wanted(column, row):
             continue
-        subject = _expand(column.about, row, row.values)
+        if column.about not in subjects:
+            subjects[column.about] = _expand(column.about, row, row.values)
+        subject = subjects[column.about]
         if subject is None:
             continue
         cell = _cell(sheet, row, columns, _source_column(column))
