@@ -613,6 +613,30 @@ def test_a_silent_server_times_out(
     assert time.monotonic() - started < 2.5
 
 
+def test_a_host_name_that_never_resolves_times_out(
+    cli: CliRunnerFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolving a name blocks in C with no socket to shut: the deadline must still end it."""
+    released = threading.Event()
+    resolving: list[str] = []
+
+    def silent_resolver(host: str, *args: object, **kwargs: object) -> list[Any]:
+        resolving.append(host)
+        released.wait(30)
+        resolving.append("gave up")
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(remote, "_GRACE_SECONDS", 0.1)
+    monkeypatch.setattr(socket, "getaddrinfo", silent_resolver)
+    try:
+        result = cli("query", "amounts", "--endpoint", "http://sparql.invalid/query")
+        assert resolving == ["sparql.invalid"]  # the answer came while the name was resolving
+    finally:
+        released.set()
+    assert_one_line_error(result, "within 0.3 s")
+
+
 def test_an_oversized_answer_is_refused(
     fake: Fake, cli: CliRunnerFor, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,11 +5,12 @@ Parameters arrive already bound: each value written as an RDF term in the query 
 
 Only http(s) URLs are contacted, without credentials in the URL; a redirect is followed only to
 another http(s) URL (with the same method and body, as 307/308 mean), never to file: or ftp:.
-Each exchange has one overall deadline, from connecting to the last byte (a server sending one
-byte every few seconds is cut off like a silent one); answers are read up to a size cap, which
-bounds memory (the rows of a SPARQL JSON answer take about ten times its size); and every failure
-(unreachable host, HTTP error, an answer that is not SPARQL results, a term that is not RDF)
-becomes a one-line EndpointError quoting a short excerpt of what the server said.
+Each exchange has one overall deadline, from resolving the host name to the last byte (a server
+sending one byte every few seconds is cut off like a silent one, and so is a silent DNS server);
+answers are read up to a size cap, which bounds memory (the rows of a SPARQL JSON answer take
+about ten times its size); and every failure (unreachable host, HTTP error, an answer that is
+not SPARQL results, a term that is not RDF) becomes a one-line EndpointError quoting a short
+excerpt of what the server said.
 
 Answers are read by pyoxigraph's results parser into its terms, which the result writers read
 as they are (engines/terms.py): the same bytes as from the local engines, without making an
@@ -270,9 +271,17 @@ def _read(stream: IO[bytes], limit: int, url: str) -> bytes:
         chunks.append(chunk)
 
 
+_Answer = tuple[bytes, str | None]
+_GRACE_SECONDS = 1.0  # the socket deadline usually ends the exchange first; this is the backstop
+
+
+class _Late(Exception):
+    """The exchange outlived its deadline in a wait no socket shutdown can end (DNS)."""
+
+
 def _request(
     request: urllib.request.Request, timeout: float | None, limit: int | None = None
-) -> tuple[bytes, str | None]:
+) -> _Answer:
     """The body and content type of a successful answer; EndpointError for anything else.
 
     `timeout` is the deadline of the whole exchange. Without a timeout or limit, the module's
@@ -283,9 +292,11 @@ def _request(
     deadline = _Deadline(timeout)
     with deadline.running():
         try:
-            body, content_type = _exchange(request, deadline, limit)
+            body, content_type = _within(timeout, lambda: _exchange(request, deadline, limit))
         except EndpointError:
             raise
+        except _Late:
+            raise _late(request, timeout) from None
         except Exception:
             if deadline.expired:  # the timer shut the connection: say so, not what followed
                 raise _late(request, timeout) from None
@@ -293,6 +304,31 @@ def _request(
         if deadline.expired:  # a connection shut while the answer was read is no whole answer
             raise _late(request, timeout)
     return body, content_type
+
+
+def _within(timeout: float, exchange: Callable[[], _Answer]) -> _Answer:
+    """The exchange's answer, run on a daemon thread the caller stops waiting for at the deadline.
+
+    Shutting sockets ends every wait but one: resolving the host name (getaddrinfo) blocks in C
+    and no socket exists yet, so a slow or silent DNS server would outlast any deadline. The
+    abandoned thread ends when the resolver gives up; its answer is dropped.
+    """
+    outcome: list[_Answer | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(exchange())
+        except BaseException as error:  # carried to the caller's thread, whatever it is
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, name="sparql-exchange", daemon=True)
+    worker.start()
+    worker.join(timeout + _GRACE_SECONDS)
+    if not outcome:
+        raise _Late()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _late(request: urllib.request.Request, timeout: float) -> EndpointError:
