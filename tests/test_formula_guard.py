@@ -240,3 +240,23 @@ def test_template_import_query_csv_import_keeps_a_text_that_looks_like_a_formula
         str(o) for _, p, o in outcome.submission.triples if str(p).endswith("foreignPartner")
     }
     assert partners == {partner}
+
+
+def test_the_csv_template_guards_its_titles_and_import_reads_them_back() -> None:
+    """No title of the shipped mapping looks like a formula; one that did would be guarded,
+    and the guarded header still names its column when the sheet is read."""
+    from dataclasses import replace
+
+    from coopdec_kg.tabular.mapping import load_mapping
+    from coopdec_kg.tabular.template import _csv
+
+    links = load_mapping().table("links")
+    notes = links.column("notes")
+    hostile = replace(notes, titles={"fr": "=Remarques", "en": "=Notes"})
+    table = replace(links, columns=tuple(hostile if c is notes else c for c in links.columns))
+    today = next(csv.reader(io.StringIO(_csv(links, "fr").decode("utf-8-sig")), delimiter=";"))
+    assert today == [c.title("fr") for c in links.cells]  # nothing guarded today
+    written = _csv(table, "fr")
+    header = next(csv.reader(io.StringIO(written.decode("utf-8-sig")), delimiter=";"))
+    assert "'=Remarques" in header
+    assert "=Remarques" in read_csv(Path("liens.csv"), written).rows[0][1]
