@@ -38,8 +38,9 @@ NOTE = (
     "One import takes up to 10 000 rows (its bound is its rows: the 50 000 triples a "
     "submission of RDF text may hold do not apply to the triples its own mapping writes), so "
     "the RDF path is the same content as three Turtle files of at most 4 000 rows, validated "
-    "or added together. The wall-clock seconds are the measure; the CPU seconds and the load "
-    "show how much of them the shared machine took. Where the CPU time of the import that "
+    "or added together. The wall-clock seconds are the measure; beside them, since the "
+    "machine is shared, the process's CPU seconds (user and system, from getrusage) and the "
+    "load when it started. Where the CPU time of the import that "
     "commits goes (shares measured in one process with `time.process_time` around each step, "
     "on the same sheet, when this was written): the shapes compiled to SPARQL 37 % (mostly "
     "their queries on the in-memory store of the submission and its neighbourhood), mapping "
@@ -84,8 +85,7 @@ def fresh_content(work: Path, name: str) -> Path:
 @dataclass(frozen=True)
 class Run:
     """One command's figures: wall-clock and CPU seconds, exit code, and the machine's load
-    (1-minute average) when it started: the machine is shared, and its load stretches the
-    wall-clock time, not the CPU time."""
+    (1-minute average) when it started: the machine is shared."""
 
     name: str
     seconds: float
