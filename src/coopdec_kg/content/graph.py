@@ -451,8 +451,9 @@ def reads_back(payload: bytes, triples: Iterable[tuple[Node, Node, Node]]) -> bo
     it is stored. The Turtle is read by pyoxigraph, the W3C-conformant parser that loads the
     store (rdflib's parser and graph comparison took most of a large commit), and written back
     as N-Triples lines, compared with the triples' own lines; the triples hold no blank node (a
-    submission's are made IRIs), so the same graph is the same set of lines. Should a term be written otherwise than Oxigraph
-    writes it (an escape), both sets of lines are read and compared as terms."""
+    submission's are made IRIs), so the same graph is the same set of lines. Should a term be
+    written otherwise than Oxigraph writes it (an escape), both sets of lines are read and
+    compared as terms."""
     import pyoxigraph
 
     written: dict[Node, str] = {}  # IRIs repeat (predicates, classes, the record)
