@@ -667,8 +667,8 @@ def report_command(
     """
     from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.queries import find_query
+    from coopdec_kg.publish.reading import namer
     from coopdec_kg.publish.report import build_report, render
-    from coopdec_kg.publish.tables import namer
 
     content = project()
     reader = language(lang)
