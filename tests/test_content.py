@@ -6,9 +6,10 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
-from coopdec_kg.content.graph import new_graph, parse_turtle
+from coopdec_kg.content.graph import new_graph, parse_turtle, reads_back
 from coopdec_kg.content.namespaces import CDO, CDR
 from coopdec_kg.content.project import Project
+from coopdec_kg.content.turtle import to_turtle
 
 QB = "http://purl.org/linked-data/cube#"
 LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
@@ -135,3 +136,24 @@ def test_graph_round_trips_through_turtle(graph: Graph) -> None:
     again = new_graph()
     again.parse(data=text, format="turtle")
     assert isomorphic(graph, again)
+
+
+def test_stored_turtle_must_read_back_as_exactly_its_triples() -> None:
+    """What `add` proves before it writes a submission: the Turtle means these triples, no more,
+    no less, whatever escapes either writer chose."""
+    link = CDR["submission/0123456789abcdef/lien-2"]
+    triples = [
+        (link, RDF.type, CDO.CooperationLink),
+        (link, CDO.startYear, Literal("01995", datatype=CDO.year)),
+        (link, SKOS.prefLabel, Literal('Cergy — « Porto-Novo » \\ "\u00e9"\n\t\x7f', lang="fr")),
+        (link, CDO.startYear, Literal("1995", datatype=URIRef(str(RDF) + "x"))),
+    ]
+    payload = to_turtle(triples)
+    assert reads_back(payload, triples)
+    # Oxigraph writes a language tag in lower case: the lines differ, the terms do not
+    tagged = [*triples, (link, SKOS.altLabel, Literal("Porto-Novo", lang="fr-BJ"))]
+    assert reads_back(to_turtle(tagged), tagged)
+    assert not reads_back(payload, triples[:-1])
+    assert not reads_back(payload, [*triples, (link, RDF.type, CDO.Action)])
+    assert not reads_back(payload.replace(b"01995", b"1995"), triples)
+    assert not reads_back(payload[:-20], triples)

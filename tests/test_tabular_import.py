@@ -25,7 +25,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 from typer.testing import CliRunner
 
 from coopdec_kg.cli import app
-from coopdec_kg.content.graph import SUBMISSION_NAMESPACE
+from coopdec_kg.content.graph import DEFAULT_MAX_TRIPLES, SUBMISSION_NAMESPACE
 from coopdec_kg.content.namespaces import CDO, CDR
 from coopdec_kg.content.project import Project
 from coopdec_kg.tabular.importer import import_sheet
@@ -369,6 +369,27 @@ def test_a_renamed_sheet_is_named_with_sheet(
     assert code == 0, stderr
     code, _, stderr = run(runner, checked, "import", str(filled), "--dry-run", "--sheet", "Liens")
     assert code == 2 and "no sheet « Liens »" in stderr
+
+
+@pytest.mark.slow
+def test_a_sheet_over_the_old_5000_row_cap_and_50000_triples_is_checked_whole(
+    checked: Project, tmp_path: Path
+) -> None:
+    """5 001 links to new partners of Bénin (report l. 1730-1735: Cergy-Pontoise works with
+    Porto-Novo, in Bénin): 60 000 triples, more than a submission of RDF text may hold, taken
+    by one import, whose bound is its 10 000 rows."""
+    lines = ["Partie française;Partenaire étranger;Pays du partenaire;"
+             "Statut du partenaire dans son pays;Source de l'information"]  # fmt: skip
+    lines += [
+        f"Cergy-Pontoise;Commune {n};BEN;commune;https://example.org/deliberations/{n}"
+        for n in range(5_001)
+    ]
+    path = tmp_path / "liens.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = import_sheet(checked, path, dry_run=True)
+    assert outcome.conforms, [f.line("en") for f in outcome.findings[:3]]
+    assert outcome.submission is not None
+    assert len(outcome.submission.triples) > DEFAULT_MAX_TRIPLES
 
 
 # ------------------------------------------------------------------ golden and round trip

@@ -77,7 +77,7 @@ def atlas_content(
 
 def by_the_shapes(validator: Validator, submissions: list[Submission]) -> ValidationReport:
     """The shapes alone (not the submission boundary, which the atlas's own IRIs cross)."""
-    return validator.validate_graphs(submissions, validator.stored_graphs(submissions, CREATED))
+    return validator.validate_graphs(submissions, validator.stored(submissions, CREATED))
 
 
 def test_planted_violations_are_found_alike_by_both_validators(

@@ -8,31 +8,30 @@ error (unknown query, bad parameter, unreadable or unusable input, failing endpo
 content); 3 an unexpected internal error, in one line (`--debug` shows the traceback); 130
 interrupted (Ctrl-C). This module holds the application and its top-level options; each group
 of commands has its module, whose commands it adds at the top level (`coopdec-kg query`).
+
+A command's module is imported only when that command is used (run, completed, or asked for its
+own help): `coopdec-kg --help` lists every command from the light table `COMMANDS` below, and a
+query on the store imports neither the web server, the spreadsheets, the law nor the exports.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
+from typer._click import Command
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info
 
-from coopdec_kg.cli import (
-    law_commands,
-    publish_commands,
-    query_commands,
-    scale_commands,
-    serve_commands,
-    tabular_commands,
-)
 from coopdec_kg.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL_ERROR,
@@ -45,6 +44,123 @@ from coopdec_kg.cli.common import (
 from coopdec_kg.content.project import ROOT_VARIABLE
 
 
+class Listed(NamedTuple):
+    """A command as `coopdec-kg --help` lists it, known without importing its module."""
+
+    module: str  # the module of coopdec_kg.cli that defines it (its `commands`)
+    summary: str  # the line the list shows
+    # True: the docstring's first sentence, cut to the terminal's width as Click cuts it;
+    # False: the command's declared short_help, shown whole
+    cut: bool = True
+
+
+# Every command, in the order the help lists them (tests/test_startup.py checks that each line is
+# the one the command itself would give, and that no command is missing).
+COMMANDS: dict[str, Listed] = {
+    "queries": Listed(
+        "query_commands", "List the named queries with their summary and parameters."
+    ),
+    "query": Listed(
+        "query_commands",
+        "Run a named query on the embedded graph (or a remote endpoint) and print its answer.",
+    ),
+    "sparql": Listed(
+        "query_commands",
+        "Ask your own question: an ad-hoc, read-only SPARQL query on the same graph as `query`.",
+    ),
+    "report": Listed(
+        "query_commands",
+        "The report's tables recomputed from the graph beside the figures it prints, and the "
+        "audit.",
+    ),
+    "validate": Listed(
+        "law_commands", "Check new cooperation data against the law (SHACL).", cut=False
+    ),
+    "add": Listed(
+        "law_commands",
+        "Validate new data, then merge it into data/ (all or nothing).",
+        cut=False,
+    ),
+    "export": Listed(
+        "publish_commands", "Dump the graph with its DCAT-AP/VoID metadata.", cut=False
+    ),
+    "docs": Listed("publish_commands", "Write the HTML documentation (fr, en).", cut=False),
+    "reason": Listed("publish_commands", "OWL consistency and classification (HermiT).", cut=False),
+    "synth": Listed(
+        "scale_commands",
+        "Generate a synthetic national atlas (its own namespace; it never enters data/).",
+    ),
+    "build": Listed(
+        "scale_commands",
+        "Build the persistent store that query reopens (it is rebuilt when the content changes).",
+    ),
+    "push": Listed(
+        "scale_commands", "Load the graph into a SPARQL 1.1 Graph Store endpoint.", cut=False
+    ),
+    "serve": Listed(
+        "serve_commands",
+        "Serve the graph: a read-only SPARQL 1.1 endpoint at /sparql, resolvable IRIs under /id/, "
+        "the named queries at /api/queries/NAME, until stopped (Ctrl-C).",
+    ),
+    "template": Listed(
+        "tabular_commands", "Write a blank spreadsheet submission to fill.", cut=False
+    ),
+    "import": Listed(
+        "tabular_commands",
+        "Check a filled spreadsheet against the law, then add it.",
+        cut=False,
+    ),
+}
+
+
+def listing(name: str) -> Command:
+    """A stand-in for the command `name` that lists it as the command itself would."""
+    summary = COMMANDS[name].summary
+    if COMMANDS[name].cut:
+        return TyperCommand(name, help=summary)
+    return TyperCommand(name, short_help=summary)
+
+
+def build_command(name: str, rich_markup_mode: Any) -> Command:
+    """The command `name`, its module imported now."""
+    module = importlib.import_module(f"coopdec_kg.cli.{COMMANDS[name].module}")
+    group: typer.Typer = module.commands
+    found = next(info for info in group.registered_commands if info.name == name)
+    return get_command_from_info(
+        found,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=rich_markup_mode,
+    )
+
+
+class _OnDemand(MutableMapping[str, Command]):
+    """The commands by name: every name known from `COMMANDS`, each command built (and its
+    module imported) the first time it is asked for."""
+
+    def __init__(self, rich_markup_mode: Any) -> None:
+        self._rich_markup_mode = rich_markup_mode
+        self._built: dict[str, Command] = {}
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = build_command(name, self._rich_markup_mode)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
+
 class _Commands(TyperGroup):
     """The command group, which turns every failure into one line and a documented exit code.
 
@@ -53,8 +169,26 @@ class _Commands(TyperGroup):
     alone prints its help, exit 0. An unexpected error is exit code 3 and one line: exit code 1
     means "the data breaks the law", and a bug must never look like it. A reader that stops
     reading our output (`| head`) ends the command quietly, with the code of a process stopped
-    by SIGPIPE.
+    by SIGPIPE. Its commands are built on demand (`_OnDemand`), and its help lists them from
+    `COMMANDS` without building any.
     """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.commands = _OnDemand(self.rich_markup_mode)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The list of commands, laid out by Typer from their stand-ins (`listing`)."""
+        stand_ins = TyperGroup(
+            commands={
+                name: listing(name) if name in COMMANDS else self.commands[name]
+                for name in self.commands
+            }
+        )
+        stand_ins.format_commands(ctx, formatter)
 
     def main(
         self,
@@ -138,12 +272,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(query_commands.commands)
-app.add_typer(law_commands.commands)
-app.add_typer(publish_commands.commands)
-app.add_typer(scale_commands.commands)
-app.add_typer(serve_commands.commands)
-app.add_typer(tabular_commands.commands)
 
 
 class _NotesOnStderr(logging.Handler):

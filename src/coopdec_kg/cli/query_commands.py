@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NamedTuple, TypeVar
 
 import typer
 
@@ -65,6 +65,7 @@ class AnswerFormat(StrEnum):
     csv = "csv"
     tsv = "tsv"
     json = "json"
+    xlsx = "xlsx"
     turtle = "turtle"
     ntriples = "ntriples"
     jsonld = "jsonld"
@@ -113,6 +114,11 @@ WORDS = {
     },
 }
 
+_GUARD_HELP = (
+    "In csv, a text cell that begins with =, +, -, @, a tab or a carriage return starts with "
+    "' so that a spreadsheet never runs it as a formula (numbers and IRIs are left as they "
+    "are); xlsx writes text as text."
+)
 _ENGINE_OPTION = typer.Option(
     "--engine",
     case_sensitive=False,
@@ -270,7 +276,7 @@ def query_command(
             "-f",
             case_sensitive=False,
             help="table (readable), csv, tsv or json (W3C SPARQL 1.1 query results formats), "
-            "or xlsx (a workbook: numbers, dates and links typed; needs -o FILE).",
+            f"or xlsx (a workbook: numbers, dates and links typed; needs -o FILE). {_GUARD_HELP}",
         ),
     ] = ResultFormat.table,
     output: Annotated[
@@ -361,13 +367,13 @@ def query_command(
         result, layout = _with_engine(content, engine, endpoint, timeout, max_answer_bytes, ask)
     if layout is None and output is not None:
         with user_errors():
-            write_atomic(output, _answer_bytes(result, output_format, named.name))
-        err(f"Wrote {output} ({len(result)} row{'s' if len(result) != 1 else ''})")
+            write_atomic(output, _answer_bytes(result, output_format.value, named.name))
+        err(_wrote(output, len(result)))
         return
     if layout is None:
         from coopdec_kg.engines.results import render
 
-        typer.echo(render(result, output_format.value), nl=False)
+        typer.echo(render(result, output_format.value, for_people=True), nl=False)
         return
     _print_layout(layout)
     if pivot:  # the whole answer, in its other shape
@@ -408,15 +414,20 @@ def _print_layout(layout: Layout) -> None:
     Console().print(table)
 
 
-def _answer_bytes(result: QueryResult, output_format: ResultFormat, name: str) -> bytes:
-    """The answer as the bytes of a file: a workbook, or the text of its format."""
-    if output_format is ResultFormat.xlsx:
+def _answer_bytes(result: QueryResult, output_format: str, name: str) -> bytes:
+    """The answer as the bytes of a file: a workbook, or the text of its format (a CSV file
+    guarded against formulas, as people open it in a spreadsheet)."""
+    if output_format == "xlsx":
         from coopdec_kg.tabular.answers import answer_xlsx
 
         return answer_xlsx(result, name)
     from coopdec_kg.engines.results import render
 
-    return render(result, output_format.value).encode("utf-8")
+    return render(result, output_format, for_people=True).encode("utf-8")
+
+
+def _wrote(output: Path, rows: int) -> str:
+    return f"Wrote {output} ({rows} row{'s' if rows != 1 else ''})"
 
 
 def _rows_shown(shown: int, offset: int, total: int, capped: bool, lang: str) -> str:
@@ -456,10 +467,21 @@ def sparql_command(
         typer.Option(
             "--format",
             case_sensitive=False,
-            help="SELECT: table, csv, tsv or json (W3C SPARQL 1.1 results); ASK: table (true "
-            "or false) or json; CONSTRUCT and DESCRIBE: turtle, ntriples or jsonld. Default: "
-            "table, or turtle for a graph.",
+            help="SELECT: table, csv, tsv or json (W3C SPARQL 1.1 results), or xlsx (a "
+            "workbook, as `query` writes it; needs -o FILE); ASK: table (true or false) or "
+            "json; CONSTRUCT and DESCRIBE: turtle, ntriples or jsonld. Default: table, or "
+            f"turtle for a graph. {_GUARD_HELP}",
             show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
+            "outside data/, ontology/, queries/ and the store. Not for a table.",
         ),
     ] = None,
     engine: Annotated[Engine, _ENGINE_OPTION] = Engine.store,
@@ -480,13 +502,20 @@ def sparql_command(
     JSON-LD). Exit 2 for a query that does not parse or is refused, a format that does not fit
     its answer, or an endpoint that fails.
     """
+    from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.adhoc import read_query
 
+    output = file_or_stdout(output)
+    if output is None and output_format is AnswerFormat.xlsx:
+        err("Error: --format xlsx writes a workbook, not text: give -o FILE.xlsx")
+        raise typer.Exit(EXIT_USER_ERROR)
     content = project()
     reader = language(lang)
     with user_errors():
+        if output is not None:
+            check_output(content, output)
         adhoc = read_query(*_query_text(query, file))
-        chosen = _answer_format(adhoc.form, output_format, limit, offset)
+        chosen = _answer_format(adhoc.form, output_format, limit, offset, output is not None)
         page_size = TABLE_ROWS if chosen is AnswerFormat.table and limit is None else limit
 
         def ask(engine: QueryEngine) -> tuple[Answer, Layout | None]:
@@ -501,7 +530,14 @@ def sparql_command(
             return found, lay_out(found.page(offset, page_size), {}, reader, engine.select, iris)
 
         found, layout = _with_engine(content, engine, endpoint, timeout, max_answer_bytes, ask)
-        printed = None if layout is not None else _answer_text(found, chosen, offset, limit)
+        written = None if output is None else _answer_file(found, chosen, offset, limit)
+        if output is not None and written is not None:
+            write_atomic(output, written.payload)
+        shown = layout is not None or written is not None
+        printed = None if shown else _answer_text(found, chosen, offset, limit)
+    if output is not None and written is not None:
+        err(f"Wrote {output}" if written.rows is None else _wrote(output, written.rows))
+        return
     if printed is not None:
         typer.echo(printed, nl=False)
         return
@@ -531,19 +567,23 @@ def _query_text(query: str | None, file: Path | None) -> tuple[str, str]:
 
 
 def _answer_format(
-    form: str, chosen: AnswerFormat | None, limit: int | None, offset: int
+    form: str, chosen: AnswerFormat | None, limit: int | None, offset: int, to_file: bool
 ) -> AnswerFormat:
-    """The format asked for, checked against the answer the query gives."""
+    """The format asked for, checked against the answer the query gives and where it goes."""
     graph = form in ("construct", "describe")
     if chosen is None:
         chosen = AnswerFormat.turtle if graph else AnswerFormat.table
+    if to_file and chosen is AnswerFormat.table:
+        raise QueryError(
+            "a table is for the terminal: with -o FILE, give --format csv, tsv, json or xlsx"
+        )
     if graph and chosen not in GRAPH_FORMATS:
         raise QueryError(
             f"a {form.upper()} query answers with triples: --format turtle, ntriples or jsonld"
         )
     if not graph and chosen in GRAPH_FORMATS:
         raise QueryError(
-            f"a {form.upper()} query answers with rows: --format table, csv, tsv or json"
+            f"a {form.upper()} query answers with rows: --format table, csv, tsv, json or xlsx"
         )
     if form == "ask" and chosen not in (AnswerFormat.table, AnswerFormat.json):
         raise QueryError("an ASK query answers true or false: --format table or json")
@@ -554,6 +594,23 @@ def _answer_format(
     return chosen
 
 
+class _AnswerFile(NamedTuple):
+    payload: bytes
+    rows: int | None  # the rows written, for a SELECT
+
+
+def _answer_file(
+    found: Answer, chosen: AnswerFormat, offset: int, limit: int | None
+) -> _AnswerFile:
+    """An answer as the bytes of a file: rows as `query` writes them, else the text printed."""
+    from coopdec_kg.engines.results import QueryResult
+
+    if isinstance(found, QueryResult):
+        shown = found.page(offset, limit)
+        return _AnswerFile(_answer_bytes(shown, chosen.value, "sparql"), len(shown))
+    return _AnswerFile(_answer_text(found, chosen, offset, limit).encode("utf-8"), None)
+
+
 def _answer_text(found: Answer, chosen: AnswerFormat, offset: int, limit: int | None) -> str:
     """An answer in a machine format (or ASK's true / false)."""
     from coopdec_kg.engines.results import QueryResult, boolean_json, render
@@ -561,7 +618,7 @@ def _answer_text(found: Answer, chosen: AnswerFormat, offset: int, limit: int | 
     if isinstance(found, bool):
         return boolean_json(found) if chosen is AnswerFormat.json else f"{str(found).lower()}\n"
     if isinstance(found, QueryResult):
-        return render(found.page(offset, limit), chosen.value)
+        return render(found.page(offset, limit), chosen.value, for_people=True)
     if chosen is AnswerFormat.jsonld:
         from coopdec_kg.publish.export import to_jsonld
 
@@ -610,8 +667,8 @@ def report_command(
     """
     from coopdec_kg.content.files import check_output, write_atomic
     from coopdec_kg.engines.queries import find_query
+    from coopdec_kg.publish.reading import namer
     from coopdec_kg.publish.report import build_report, render
-    from coopdec_kg.publish.tables import namer
 
     content = project()
     reader = language(lang)

@@ -2,17 +2,17 @@
 
 Resolution order: an explicit root (`--root`), then `COOPDEC_KG_ROOT`, then the current
 directory when it holds the three folders, then the content shipped inside the package.
+
+Light to import (the CLI's --help reads ROOT_VARIABLE): what only some calls need (the journal,
+hashlib, importlib.resources) is imported in those calls.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from coopdec_kg.content.journal import committed_files
 from coopdec_kg.errors import ContentError
 
 CONTENT_FOLDERS = ("ontology", "data", "queries")
@@ -33,6 +33,8 @@ def _holds_content(folder: Path) -> bool:
 
 def shipped_content() -> Path | None:
     """The content inside the installed wheel, or the source checkout of an editable install."""
+    from importlib.resources import files
+
     package = Path(str(files("coopdec_kg")))
     for candidate in (package / SHIPPED_FOLDER, package.parent.parent):
         if _holds_content(candidate):
@@ -92,6 +94,8 @@ class Project:
             return Path(from_env).expanduser().resolve()
         if os.access(self.root, os.W_OK):
             return self.root / ".coopdec-store"
+        import hashlib
+
         root_key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
         return user_cache() / root_key
 
@@ -106,6 +110,8 @@ class Project:
     @property
     def data_files(self) -> list[Path]:
         """data/*.ttl as last committed: an `add` a crash interrupted is finished first."""
+        from coopdec_kg.content.journal import committed_files
+
         return committed_files(self.data_dir, ".ttl")
 
     @property

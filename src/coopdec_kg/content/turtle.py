@@ -22,12 +22,13 @@ from coopdec_kg.content.namespaces import prefixes
 from coopdec_kg.errors import ExportError
 
 Triple = tuple[Node, Node, Node]
+_TYPE = RDF.type  # compared on every statement (an rdflib namespace's attribute is a lookup)
 
 
 # ---------------------------------------------------------------- canonical triples
 
 
-def canonical_triples(graph: Graph) -> list[Triple]:
+def canonical_triples(graph: Iterable[Triple]) -> list[Triple]:
     """The graph's triples with canonical blank-node labels (stable across runs and load order).
 
     Only the triples that touch a blank node take part in canonicalisation; the others are kept.
@@ -35,7 +36,7 @@ def canonical_triples(graph: Graph) -> list[Triple]:
     ground: list[Triple] = []
     with_blanks = Graph(bind_namespaces="none")
     for triple in graph:
-        if any(isinstance(term, BNode) for term in triple):
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):  # a predicate is an IRI
             with_blanks.add(triple)
         else:
             ground.append(triple)
@@ -109,7 +110,7 @@ def sort_key(node: Node) -> tuple[int, str, str, str]:
 
 
 def predicate_key(node: Node) -> tuple[int, str]:
-    return (0, "") if node == RDF.type else (1, str(node))
+    return (0, "") if node == _TYPE else (1, str(node))
 
 
 def check_triple(triple: Triple) -> None:
@@ -197,6 +198,7 @@ class TurtleBody:
         self.namer = namer
         self.blank_prefix = blank_prefix
         self._rendered: dict[Node, str] = {}
+        self._literals: dict[tuple[str, URIRef | None, str | None], str] = {}
         self.statements: dict[Node, dict[Node, list[Node]]] = {}
         references: Counter[Node] = Counter()
         self.referrer: dict[Node, tuple[Node, Node]] = {}
@@ -300,12 +302,21 @@ class TurtleBody:
         if isinstance(node, BNode):
             return _blank_label(node, self.blank_prefix)
         if isinstance(node, Literal):
-            datatype = node.datatype
-            shape = SHORT_FORMS.get(datatype) if datatype is not None else None
-            if shape is not None and not node.language and shape.fullmatch(str(node)):
-                return str(node)
-            return _literal(node, self.namer.iri)
+            # Literals repeat (a status, a year); keyed as written: rdflib's "01"^^xsd:integer
+            # equals "1"^^xsd:integer.
+            key = (str(node), node.datatype, node.language)
+            written = self._literals.get(key)
+            if written is None:
+                written = self._literals[key] = self._literal(node)
+            return written
         raise ExportError(f"cannot export the term {node!r}")
+
+    def _literal(self, node: Literal) -> str:
+        datatype = node.datatype
+        shape = SHORT_FORMS.get(datatype) if datatype is not None else None
+        if shape is not None and not node.language and shape.fullmatch(str(node)):
+            return str(node)
+        return _literal(node, self.namer.iri)
 
     def _object_key(self, node: Node) -> tuple[int, str, str, str]:
         """Nested blank nodes sort by what they say (readable), then by their canonical label."""
@@ -329,8 +340,10 @@ class TurtleBody:
         pad = INDENT * level
         parts = []
         for predicate in sorted(self.statements[node], key=predicate_key):
-            verb = "a" if predicate == RDF.type else self.term(predicate)
-            objects = sorted(self.statements[node][predicate], key=self._object_key)
+            verb = "a" if predicate == _TYPE else self.term(predicate)
+            objects = self.statements[node][predicate]
+            if len(objects) > 1:
+                objects = sorted(objects, key=self._object_key)
             if len(objects) == 1:
                 parts.append(f"{pad}{verb} {self._object(objects[0], level)}")
             else:
@@ -356,8 +369,9 @@ class TurtleBody:
         return blocks
 
 
-def to_turtle(graph: Graph, namespaces: Mapping[str, str] | None = None) -> bytes:
-    """Byte-stable Turtle: the project's prefixes only, sorted statements, canonical blank nodes."""
+def to_turtle(graph: Iterable[Triple], namespaces: Mapping[str, str] | None = None) -> bytes:
+    """Byte-stable Turtle: the project's prefixes only, sorted statements, canonical blank nodes
+    (`graph`: a Graph, or distinct triples)."""
     namer = Namer(prefixes() if namespaces is None else namespaces)
     body = "\n".join(TurtleBody(canonical_triples(graph), namer).blocks())
     header = namer.header()

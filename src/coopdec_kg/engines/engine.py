@@ -94,9 +94,10 @@ class OnStore:
         return run_on_store(self.store, query, values)
 
     def select(self, text: str) -> QueryResult:
-        from coopdec_kg.engines.store import select
+        """The answer in the store's terms: rdflib's are made only if asked for (`rows`)."""
+        from coopdec_kg.engines.store import solutions
 
-        columns, rows = select(self.store, text)
+        columns, rows = solutions(self.store, text)
         return QueryResult(columns, tuple(rows))
 
     def ask(self, text: str) -> bool:

@@ -6,6 +6,11 @@ made the first time they are asked for (a table for people). The writers turn it
 SPARQL 1.1 result formats (JSON, CSV, TSV) straight from the engine's terms (engines/terms.py:
 the same bytes whatever the engine), text for programs. A table for people is
 coopdec_kg.publish.tables' job; printing is the CLI's.
+
+CSV written for people to open in a spreadsheet is guarded against formula injection (OWASP's
+advice): a text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+leading `'`, so a spreadsheet shows it and never runs it (`formula_guarded`; the spreadsheet
+import reads it back with `formula_unguarded`). Numbers and IRIs are written as they are.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from typing import TYPE_CHECKING
 import pyoxigraph
 
 from coopdec_kg.content.namespaces import prefixes
-from coopdec_kg.engines.terms import Term, converter, datatype, kind, language, lexical, text
+from coopdec_kg.engines.terms import (
+    XSD_STRING,
+    Term,
+    converter,
+    datatype,
+    kind,
+    language,
+    lexical,
+    text,
+)
 
 if TYPE_CHECKING:
     from rdflib.term import Identifier
@@ -36,6 +50,11 @@ NUMERIC_TYPES = frozenset(
     for local in ("integer", "decimal", "double", "float", "nonNegativeInteger", "positiveInteger")
 )
 CURIE_LOCAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# Text a spreadsheet would take for a formula, after any apostrophes already guarding it.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_GUARDED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+_FORMULA_FIRST = frozenset("'=+-@\t\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,32 @@ def plain(term: Term | None) -> str:
     return text(term)
 
 
+def formula_guarded(value: str) -> str:
+    """Text as a spreadsheet cell that shows it and never runs it: a leading `'` when it begins
+    with `=`, `+`, `-`, `@`, a tab or a carriage return (or with apostrophes then one of them,
+    so that `formula_unguarded` gives every text back).
+
+    >>> formula_guarded("=1+2"), formula_guarded("-5 €"), formula_guarded("Porto-Novo")
+    ("'=1+2", "'-5 €", 'Porto-Novo')
+    """
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def formula_unguarded(value: str) -> str:
+    """The text a guarded cell stands for, as spreadsheets read it: `'=x` is the text `=x`."""
+    return value[1:] if _GUARDED_FORMULA.match(value) else value
+
+
+def is_text(term: Term) -> bool:
+    """Whether a spreadsheet should read the term as text: a string literal (plain or with a
+    language), or a literal whose value is not a number. IRIs and blank nodes are not text."""
+    if kind(term) != "literal":
+        return False
+    if language(term) or datatype(term) in (None, XSD_STRING):
+        return True
+    return _NUMBER.fullmatch(text(term)) is None
+
+
 # ---------------------------------------------------------------------------- SPARQL 1.1 JSON
 
 
@@ -141,13 +186,23 @@ def to_json(result: QueryResult) -> str:
 # ---------------------------------------------------------------------------- SPARQL 1.1 CSV/TSV
 
 
-def to_csv(result: QueryResult) -> str:
-    """W3C SPARQL 1.1 CSV results: lexical forms only, CRLF line ends, RFC 4180 quoting."""
+def to_csv(result: QueryResult, guarded: bool = False) -> str:
+    """W3C SPARQL 1.1 CSV results: lexical forms only, CRLF line ends, RFC 4180 quoting.
+    `guarded`: for people, every text cell `formula_guarded` (headers are variable names)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
-    writer.writerows([_csv_value(term) for term in row] for row in result.terms)
+    cell = _guarded_csv_value if guarded else _csv_value
+    writer.writerows([cell(term) for term in row] for row in result.terms)
     return buffer.getvalue()
+
+
+def _guarded_csv_value(term: Term) -> str:
+    """A term's text in a CSV cell for people: text that could run as a formula is guarded."""
+    value = _csv_value(term)
+    if value[:1] in _FORMULA_FIRST and is_text(term):
+        return formula_guarded(value)
+    return value
 
 
 def _csv_value(term: Term) -> str:
@@ -188,9 +243,13 @@ def to_tsv(result: QueryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(result: QueryResult, output_format: str) -> str:
-    """The result as text in one of the machine formats (csv, tsv, json)."""
-    writers = {"csv": to_csv, "tsv": to_tsv, "json": to_json}
+def render(result: QueryResult, output_format: str, for_people: bool = False) -> str:
+    """The result as text in one of the machine formats (csv, tsv, json). `for_people`: a
+    CSV file people open in a spreadsheet, its text cells guarded against formulas (TSV and
+    JSON are read by programs and stay exact)."""
+    if output_format == "csv":
+        return to_csv(result, guarded=for_people)
+    writers = {"tsv": to_tsv, "json": to_json}
     if output_format not in writers:
         raise ValueError(f"unknown result format {output_format!r}")
     return writers[output_format](result)

@@ -44,6 +44,8 @@ RULES = (OWN_RESOURCES, LINKS, RESERVED, EXISTING)
 PROJECT_NAMESPACES = ("https://w3id.org/coopdec-kg/", COUNTRY)
 _PROPERTY_TYPES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
+_TYPE = RDF.type  # compared on every triple (a namespace attribute is a lookup)
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -95,7 +97,7 @@ class Boundary:
         if not (isinstance(subject, URIRef) and subject.startswith(own)):
             return OWN_RESOURCES
         if predicate in self.reserved_properties or (
-            predicate == RDF.type and value in self.reserved_classes
+            predicate == _TYPE and value in self.reserved_classes
         ):
             return RESERVED
         if (

@@ -19,10 +19,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
-from rdflib import Graph
-from rdflib.compare import isomorphic
-
-from coopdec_kg.content.graph import DEFAULT_MAX_BYTES, Submission, reparse_turtle
+from coopdec_kg.content.graph import DEFAULT_MAX_BYTES, Submission, Triple, reads_back
 from coopdec_kg.content.journal import FILE_PREFIX, commit, settle
 from coopdec_kg.content.locks import content_lock
 from coopdec_kg.content.project import Project
@@ -100,13 +97,13 @@ def add_submissions(
         outcome.report = validator.check_boundary(fresh)
         if not outcome.report.conforms:
             return outcome
-        stored = validator.stored_graphs(fresh, created or datetime.now(UTC))
+        stored = validator.stored(fresh, created or datetime.now(UTC))
         outcome.report = validator.validate_graphs(fresh, stored)
         if not outcome.report.conforms:
             return outcome
         batch = [
-            (submission_file(project, s), _payload(s, graph))
-            for s, graph in zip(fresh, stored, strict=True)
+            (submission_file(project, s), _payload(s, triples))
+            for s, triples in zip(fresh, stored, strict=True)
         ]
         commit(project.data_dir, batch)
         outcome.written = [target for target, _ in batch]
@@ -122,8 +119,8 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder)
 
 
-def _payload(submission: Submission, graph: Graph) -> bytes:
-    """Byte-stable Turtle, proved to read back as the same graph before it is stored.
+def _payload(submission: Submission, triples: Sequence[Triple]) -> bytes:
+    """Byte-stable Turtle, proved to read back as the same triples before it is stored.
 
     The file's name is user text: it is written only as an escaped literal of the record
     (dct:title), never into the comment, where a line break would end the comment.
@@ -134,8 +131,8 @@ def _payload(submission: Submission, graph: Graph) -> bytes:
         "# Validated against ontology/shapes.ttl; do not edit by hand: remove the file and "
         "add a corrected submission instead.\n\n"
     )
-    payload = header.encode("utf-8") + to_turtle(graph)
-    if not isomorphic(reparse_turtle(payload, submission.path.name), graph):
+    payload = header.encode("utf-8") + to_turtle(triples)
+    if not reads_back(payload, triples):
         raise ContentError(
             f"{submission.path.name}: the stored Turtle would not read back the same"
         )

@@ -773,19 +773,12 @@ def submission_record(submission: Submission, created: datetime) -> Graph:
 
 def stored_triples(submission: Submission, created: datetime) -> list[Triple]:
     """The submission's triples, its record, and prov:wasDerivedFrom on each of its subjects
-    (all of them its own resources, once it keeps within the boundary)."""
+    (all of them its own resources, once it keeps within the boundary): what `add` writes,
+    each triple once."""
     subjects = dict.fromkeys(subject for subject, _, _ in submission.triples)
     provenance = [(subject, PROV.wasDerivedFrom, submission.iri) for subject in subjects]
     record: list[Triple] = list(submission_record(submission, created))  # type: ignore[arg-type]
-    return [*submission.triples, *record, *provenance]
-
-
-def with_provenance(submission: Submission, created: datetime) -> Graph:
-    """`stored_triples` as a graph: what `add` writes."""
-    graph = new_graph()
-    for triple in stored_triples(submission, created):
-        graph.add(triple)
-    return graph
+    return list(dict.fromkeys([*submission.triples, *record, *provenance]))
 
 
 class Validator:
@@ -828,9 +821,9 @@ class Validator:
         report = _run(_copy(context.base), context.shapes)
         return [_finding(context.shapes, graph, result, {}) for result, graph in _results(report)]
 
-    def stored_graphs(self, submissions: Sequence[Submission], created: datetime) -> list[Graph]:
+    def stored(self, submissions: Sequence[Submission], created: datetime) -> list[list[Triple]]:
         """What `add` would store for each submission (triples, record, provenance)."""
-        return [with_provenance(s, created) for s in submissions]
+        return [stored_triples(s, created) for s in submissions]
 
     def validate(
         self, submissions: Sequence[Submission], created: datetime | None = None
@@ -929,7 +922,7 @@ class Validator:
     def validate_graphs(
         self, submissions: Sequence[Submission], stored: Stored
     ) -> ValidationReport:
-        """Validate what `stored_triples` or `stored_graphs` gave (so `add` validates what it
+        """Validate what `stored_triples` or `stored` gave (so `add` validates what it
         writes), with the shapes only."""
         described: dict[Node, list[str]] = {}
         for submission, triples in zip(submissions, stored, strict=True):

@@ -4,8 +4,9 @@
 place-of-groupings, report-audit) and lays their answers out as the report's tables, each cell
 holding the figure counted from the graph and, where they differ, the figure printed. It takes
 the queries' answers from the caller, so that `report` reads the graph `query` reads (the store,
-with its extra files) and both give the same answer to the same question. The writers turn the
-result into Markdown or a complete, escaped HTML page.
+with its extra files) and both give the same answer to the same question. The answers are read
+in the engine's own terms (coopdec_kg.engines.terms), so that the report on the store imports no
+rdflib. The writers turn the result into Markdown or a complete, escaped HTML page.
 """
 
 from __future__ import annotations
@@ -14,23 +15,24 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-from rdflib import Literal
-from rdflib.term import Identifier
+from typing import TYPE_CHECKING, cast
 
 from coopdec_kg.content.project import Project
+from coopdec_kg.engines import terms
 from coopdec_kg.engines.queries import find_query, run
 from coopdec_kg.engines.results import QueryResult, plain
-from coopdec_kg.publish.tables import number
+from coopdec_kg.engines.terms import Term
+from coopdec_kg.publish.reading import number
 
 # The answer of a named query (parameter-free), by its name.
 Answers = Callable[[str], QueryResult]
-# A resource's name in the reader's language, if the graph has one (publish.tables.namer).
-Names = Callable[[Identifier | None], str | None]
+# A resource's name in the reader's language, if the graph has one (publish.reading.namer).
+Names = Callable[[Term | None], str | None]
+# A row of an answer by column name, in the engine's terms (None where unbound).
+Record = dict[str, Term | None]
 
 if TYPE_CHECKING:
-    from rdflib import Graph
+    from rdflib import Graph, Literal
 
 FORMATS = ("markdown", "html")
 # The report's words in each language; names come from the graph.
@@ -137,13 +139,19 @@ class Report:
     lang: str = "fr"
 
 
-def _text(term: Identifier | None) -> str:
+def _text(term: Term | None) -> str:
     return plain(term)
 
 
-def _number(term: Identifier | None) -> int | float | None:
-    """A numeric literal as a Python number (integers stay integers), else None."""
-    value = term.toPython() if isinstance(term, Literal) else None
+def _number(term: Term | None) -> int | float | None:
+    """A numeric literal as a Python number (integers stay integers), else None.
+
+    The engine's term is read directly when its form is one terms.number reads as rdflib does;
+    any other literal is read by rdflib (imported then: the report on the store needs none).
+    """
+    value = None if term is None else terms.number(term)
+    if value is None and term is not None and terms.kind(term) == "literal":
+        value = cast("Literal", terms.to_rdflib(term)).toPython()
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     return int(value) if value == int(value) else float(value)
@@ -162,7 +170,7 @@ class _Reader:
     def columns(self, key: str) -> tuple[str, ...]:
         return tuple(self.word(key).split("|"))
 
-    def name(self, record: Mapping[str, Identifier | None], resource: str, label: str) -> str:
+    def name(self, record: Mapping[str, Term | None], resource: str, label: str) -> str:
         """The resource's name in the reader's language, else the label the query gives."""
         found = self.names(record.get(resource)) if self.names is not None else None
         return found or _text(record.get(label))
@@ -193,7 +201,7 @@ def on_graph(graph: Graph, project: Project) -> Answers:
     return lambda name: run(graph, find_query(project, name))
 
 
-def engagement_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
+def engagement_table(records: list[Record], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
             Cell(_text(r["notation"])),
@@ -213,8 +221,8 @@ def engagement_table(records: list[dict[str, Identifier | None]], say: _Reader =
 
 
 def areas_table(
-    cells: list[dict[str, Identifier | None]],
-    audit: Mapping[str, dict[str, Identifier | None]],
+    cells: list[Record],
+    audit: Mapping[str, Record],
     say: _Reader = FRENCH,
 ) -> Table:
     """The table « Aires d'intervention »: cells counted from links, beside the printed ones."""
@@ -222,7 +230,7 @@ def areas_table(
     levels: dict[str, str] = {}
     counts: dict[tuple[str, str], tuple[int | float | None, int | float | None]] = {}
     for record in cells:
-        area, level = str(record["area"]), str(record["level"])
+        area, level = terms.text(record["area"]), terms.text(record["level"])
         areas.setdefault(area, say.name(record, "area", "areaLabel"))
         levels.setdefault(level, say.name(record, "level", "levelLabel"))
         counts[area, level] = (_number(record["links"]), _number(record["stated"]))
@@ -256,7 +264,7 @@ def areas_table(
     )
 
 
-def national_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
+def national_table(records: list[Record], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
             Cell(say.name(r, "observation", "label")),
@@ -269,7 +277,7 @@ def national_table(records: list[dict[str, Identifier | None]], say: _Reader = F
     return Table(say.word("national"), say.columns("national-columns"), rows)
 
 
-def groupings_table(records: list[dict[str, Identifier | None]], say: _Reader = FRENCH) -> Table:
+def groupings_table(records: list[Record], say: _Reader = FRENCH) -> Table:
     rows = tuple(
         (
             Cell(_text(r["label"])),
@@ -286,7 +294,7 @@ INCONSISTENCY_CHECK = "inconsistency/"  # the audit rows that no figure recomput
 
 
 def audit_table(
-    records: list[dict[str, Identifier | None]],
+    records: list[Record],
     checks: tuple[str, ...] = (),
     say: _Reader = FRENCH,
 ) -> Table:
@@ -315,17 +323,15 @@ def audit_table(
     )
 
 
-def inconsistencies_table(
-    records: list[dict[str, Identifier | None]], say: _Reader = FRENCH
-) -> Table:
+def inconsistencies_table(records: list[Record], say: _Reader = FRENCH) -> Table:
     """Every inconsistency of the report, whatever its kind: both passages, what the graph keeps.
 
     An inconsistency that two checks recompute is shown once, under its first check's label.
     """
-    first: dict[str, dict[str, Identifier | None]] = {}
+    first: dict[str, Record] = {}
     for record in records:
         if record.get("inconsistency") is not None:
-            first.setdefault(str(record["inconsistency"]), record)
+            first.setdefault(terms.text(record["inconsistency"]), record)
     statuses = {code: say.word(code) for code in ("established", "suspicion")}
     rows = tuple(
         (
@@ -352,8 +358,10 @@ def build_report(answers: Answers, lang: str = "fr", names: Names | None = None)
     which are French)."""
     say = _Reader(lang, names)
 
-    def records(name: str) -> list[dict[str, Identifier | None]]:
-        return answers(name).records()
+    def records(name: str) -> list[Record]:
+        """The rows by column, in the engine's terms (no rdflib term is made)."""
+        answer = answers(name)
+        return [dict(zip(answer.variables, row, strict=True)) for row in answer.terms]
 
     audit = records("report-audit")
     audit_by_check = {_text(r["check"]): r for r in audit}

@@ -15,28 +15,25 @@ query (`lay_out` asks it only for the rows shown), so the table says what that g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS, XSD
+from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 from coopdec_kg.engines.queries import ColumnHeader, Pivot
 from coopdec_kg.engines.results import NUMERIC_TYPES, QueryResult, shorten
+from coopdec_kg.publish import reading
+from coopdec_kg.publish.reading import Select, number
 
-# The properties that name a resource, in order of preference.
-NAME_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+# The properties that name a resource, in order of preference (publish.reading).
+NAME_PROPERTIES = tuple(URIRef(iri) for iri in reading.NAME_PROPERTIES)
 LANGUAGES = ("fr", "en")
 BOOLEANS = {"fr": ("non", "oui"), "en": ("no", "yes")}
-# Thousands and decimal separators (French: a no-break space, so a number never wraps).
-SEPARATORS = {"fr": ("\u00a0", ","), "en": (",", ".")}
 CHUNK = 500  # resources per lookup query
 TOTAL = {"fr": "Total", "en": "Total"}
-
-# Runs a SELECT query on the engine that gave the answer (coopdec_kg.engines.engine).
-Select = Callable[[str], QueryResult]
 
 
 @dataclass(frozen=True)
@@ -75,13 +72,9 @@ class Texts:
         found: dict[tuple[Identifier, Identifier], dict[str, str]] = {}
         if not properties:
             return cls(found)
-        # FILTER IN, not a second VALUES block: see engines.store.labels_of
-        predicates = ", ".join(f"<{p}>" for p in dict.fromkeys(properties))
         for start in range(0, len(wanted), CHUNK):
-            subjects = " ".join(f"<{r}>" for r in wanted[start : start + CHUNK])
             answer = select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o "
-                f"FILTER(?p IN ({predicates}) && isLiteral(?o)) }}"
+                reading.texts_query(wanted[start : start + CHUNK], dict.fromkeys(properties))
             )
             for subject, predicate, value in answer.rows:
                 if subject is not None and predicate is not None and isinstance(value, Literal):
@@ -102,22 +95,6 @@ class Texts:
                 if text is not None:
                     return text
         return None
-
-
-def namer(select: Select, lang: str) -> Callable[[Identifier | None], str | None]:
-    """A resource's name in `lang` (None when the graph has none in it), read when first asked
-    and remembered: for texts that name a few resources here and there (publish.report)."""
-    known: dict[URIRef, str | None] = {}
-
-    def name(resource: Identifier | None) -> str | None:
-        if not isinstance(resource, URIRef):
-            return None
-        if resource not in known:
-            texts = Texts.read(select, [resource], NAME_PROPERTIES)
-            known[resource] = texts.text(resource, NAME_PROPERTIES, lang, strict=True)
-        return known[resource]
-
-    return name
 
 
 def lay_out(
@@ -347,25 +324,3 @@ def _numeric(result: QueryResult, position: int, header: ColumnHeader | None) ->
     return bool(values) and all(
         isinstance(value, Literal) and str(value.datatype) in NUMERIC_TYPES for value in values
     )
-
-
-def number(lexical: str, lang: str) -> str:
-    """A number as the language writes it: `2165` → `2 165` (fr) or `2,165` (en); `1.80` →
-    `1,8` or `1.8`; an integral decimal loses its `.0`. A form that is not a number is kept.
-
-    >>> number("2165", "fr"), number("200000.0", "en"), number("1.80", "fr"), number("-3", "en")
-    ('2\\xa0165', '200,000', '1,8', '-3')
-    """
-    try:
-        value = Decimal(lexical.strip())
-    except InvalidOperation:
-        return lexical
-    if not value.is_finite():
-        return lexical
-    thousands, point = SEPARATORS[lang]
-    sign = "-" if value < 0 else ""
-    digits = f"{value.copy_abs():f}"  # exact: abs() and normalize() round to 28 digits
-    whole, _, fraction = digits.partition(".")
-    fraction = fraction.rstrip("0")
-    grouped = f"{int(whole):,}".replace(",", thousands)
-    return f"{sign}{grouped}{point + fraction if fraction else ''}"

@@ -11,6 +11,7 @@ placed back at the cell that produced its focus node and path.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,10 @@ from coopdec_kg.tabular.mapping import SheetMapping, Table, load_mapping
 from coopdec_kg.tabular.names import load_names
 from coopdec_kg.tabular.rows import Cell, Mapped, Problem, map_sheets, match_table, table_of_header
 from coopdec_kg.tabular.sheets import MAX_ROWS, Sheet, read_sheets, sheet_format
+
+# The triples of an import are not bounded like those of RDF text: its own mapping writes them
+# from a sheet already bounded by its bytes and rows (MAX_ROWS).
+_UNBOUNDED = sys.maxsize
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,9 @@ def import_sheet(
         raise InputError(f"{path}: no rows to import (only headers)")
     turtle = ("\n".join(mapped.turtle) + "\n").encode("utf-8")
     digest = hashlib.sha256(payload).hexdigest()
-    submission = parse_submission_payload(path, turtle, "turtle", digest, recorded_format=fmt)
+    submission = parse_submission_payload(
+        path, turtle, "turtle", digest, _UNBOUNDED, recorded_format=fmt
+    )
     outcome.submission = submission
     report: ValidationReport | None
     if dry_run:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -210,13 +211,14 @@ def _read_row(
 ) -> None:
     """Each cell of the row as RDF terms, or a problem at its cell."""
     for column in table.cells:
+        value = row.cells.get(column.name)
+        if value is None and not column.required:
+            continue
         cell = _cell(sheet, row, columns, column.name) or Cell(
             sheet.name, row.number, column.title(lang)
         )
-        value = row.cells.get(column.name)
         if value is None:
-            if column.required:
-                mapped.problems.append(_problem(cell, "required"))
+            mapped.problems.append(_problem(cell, "required"))
             continue
         if isinstance(value, str) and _CONTROL.search(value):
             mapped.problems.append(_problem(cell, "control"))
@@ -267,13 +269,13 @@ def _literal(datatype: str, value: Value, lang: str, cell: Cell, mapped: Mapped)
     """A cell as a literal of its column's datatype (or an IRI, for a web address)."""
     try:
         if datatype == "integer":
-            return Literal(str(_integer(value)), datatype=XSD.integer)
+            return _made(str(_integer(value)), XSD.integer)
         if datatype == "decimal":
-            return Literal(str(_decimal(value)), datatype=XSD.decimal)
+            return _made(str(_decimal(value)), XSD.decimal)
         if datatype == "date":
-            return Literal(_date(value).isoformat(), datatype=XSD.date)
+            return _made(_date(value).isoformat(), XSD.date)
         if datatype == "boolean":
-            return Literal("true" if _boolean(value) else "false", datatype=XSD.boolean)
+            return _made("true" if _boolean(value) else "false", XSD.boolean)
     except (ValueError, InvalidOperation):
         mapped.problems.append(_problem(cell, datatype, value=_text(value)))
         return None
@@ -281,8 +283,13 @@ def _literal(datatype: str, value: Value, lang: str, cell: Cell, mapped: Mapped)
     if datatype == "cdk:iriOrText" and _WEB_ADDRESS.match(text):
         return URIRef(text)
     if datatype == "string":
-        return Literal(text)
-    return Literal(text, lang=lang)
+        return _made(text)
+    return _made(text, lang=lang)
+
+
+@lru_cache(maxsize=4096)  # years, statuses, kinds repeat down a column; rdflib parses each value
+def _made(text: str, datatype: URIRef | None = None, lang: str | None = None) -> Literal:
+    return Literal(text, lang=lang, datatype=datatype)
 
 
 def _text(value: Value) -> str:
@@ -375,19 +382,21 @@ def _write_row(
     """The triples of one row, each remembered with the cell it comes from."""
     row_cell = Cell(sheet.name, row.number, None)
     mapped.rows.setdefault(str(_expand(table.about, row)), row_cell)
+    subjects: dict[str, str | None] = {}  # the row's few subjects, each named by many columns
     for column in table.columns:
         if column.property is None or not _wanted(column, row):
             continue
-        subject = _expand(column.about, row, row.values)
+        if column.about not in subjects:
+            subjects[column.about] = _expand(column.about, row, row.values)
+        subject = subjects[column.about]
         if subject is None:
             continue
         cell = _cell(sheet, row, columns, _source_column(column))
         # Remembered even when the cell is empty: a missing value is fixed in that cell.
         mapped.origins.setdefault((subject, str(column.property)), cell or row_cell)
+        verb = _written(column.property)
         for value in _objects(column, row, column.lang or mapped.lang):
-            mapped.turtle.append(
-                f"<{subject}> {ntriples_term(column.property)} {ntriples_term(value)} ."
-            )
+            mapped.turtle.append(f"<{subject}> {verb} {ntriples_term(value)} .")
             mapped.rows.setdefault(subject, row_cell)
 
 
@@ -405,14 +414,14 @@ def _wanted(column: Column, row: _Row) -> bool:
 
 def _objects(column: Column, row: _Row, lang: str) -> Iterator[Node]:
     if column.value is not None:
-        names = VARIABLE.findall(column.value)
+        names = _variables(column.value)
         if not names:
-            yield URIRef(column.value)
+            yield _iri(column.value)
             return
         yield from row.values.get(names[0], [])  # the mapping's reader allows one, alone
         return
     if column.text is not None:
-        names = VARIABLE.findall(column.text)
+        names = _variables(column.text)
         if all(row.cells.get(name) is not None for name in names):
             yield Literal(
                 VARIABLE.sub(lambda m: _text(row.cells[m.group(1)]).strip(), column.text),
@@ -424,20 +433,43 @@ def _objects(column: Column, row: _Row, lang: str) -> Iterator[Node]:
 
 def _expand(template: str, row: _Row, values: Mapping[str, list[Node]] | None = None) -> str | None:
     """A subject template: `_row` is the row's number, a lookup column its one resource."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    parts = []
+    for text, name in _template_parts(template):
+        parts.append(text)
         if name == "_row":
-            return str(row.number)
-        found = (values or {}).get(name) or []
-        if len(found) != 1:
-            raise KeyError(name)
-        return str(found[0])
+            parts.append(str(row.number))
+        elif name is not None:
+            found = (values or {}).get(name) or []
+            if len(found) != 1:
+                return None
+            parts.append(str(found[0]))
+    return "".join(parts)
 
-    try:
-        return VARIABLE.sub(value, template)
-    except KeyError:
-        return None
+
+# A mapping has a few templates, properties and constant values, used on every row.
+
+
+@cache
+def _variables(template: str) -> tuple[str, ...]:
+    return tuple(VARIABLE.findall(template))
+
+
+@cache
+def _iri(text: str) -> URIRef:
+    return URIRef(text)
+
+
+@cache
+def _written(iri: URIRef) -> str:
+    return ntriples_term(iri)
+
+
+@cache
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template as (text, the variable after it or None) pairs."""
+    pieces = VARIABLE.split(template)  # text, name, text, name, …, text
+    names: list[str | None] = [*pieces[1::2], None]
+    return tuple(zip(pieces[0::2], names, strict=True))
 
 
 def _source_column(column: Column) -> str | None:

@@ -7,6 +7,8 @@ openpyxl, ODS with odfpy: merged cells are refused (a merged cell means one valu
 rows, which a row-by-row import would misread), and a formula gives the value its program saved
 with it, or is refused when none was saved. Files over the size and row limits are refused
 before their rows are read; a workbook's uncompressed size is checked before it is unpacked.
+Text that a leading `'` keeps from running as a formula (`'=x`, as this tool's CSV answers
+write it) is read as spreadsheets read it: the text without the `'`.
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coopdec_kg.engines.results import formula_unguarded
 from coopdec_kg.errors import InputError
 
 Value = str | int | float | Decimal | bool | date | datetime
 Row = tuple[int, tuple[Value | None, ...]]  # the row's number in the sheet, and its cells
 
-MAX_ROWS = 5_000
+# The rows of one import: its bound (with the file's bytes), in place of the triples a
+# submission of RDF text may hold, since the import's triples are written by its own mapping.
+MAX_ROWS = 10_000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods"}
 _BOM = b"\xef\xbb\xbf"
@@ -129,7 +135,7 @@ def read_csv(path: Path, payload: bytes, max_rows: int = MAX_ROWS) -> Sheet:
     start = 1
     try:
         for record in reader:
-            cells = tuple(cell if cell.strip() else None for cell in record)
+            cells = tuple(_cell(cell) for cell in record)
             if any(cell is not None for cell in cells):
                 rows.append((start, cells))
                 _check_count(path, path.name, len(rows), max_rows)
@@ -141,8 +147,9 @@ def read_csv(path: Path, payload: bytes, max_rows: int = MAX_ROWS) -> Sheet:
 
 def _check_count(path: Path, sheet: str, count: int, max_rows: int) -> None:
     if count > max_rows + 1:
+        limit = f"{max_rows:_}".replace("_", " ")
         raise InputError(
-            f"{path}: sheet « {sheet} » has more than {max_rows} rows, the limit of one import; "
+            f"{path}: sheet « {sheet} » has more than {limit} rows, the limit of one import; "
             "split it into several files"
         )
 
@@ -221,7 +228,7 @@ def _read_xlsx(path: Path, payload: bytes, max_rows: int) -> list[Sheet]:
 
 def _cell(value: Any) -> Value | None:
     if isinstance(value, str):
-        return value if value.strip() else None
+        return formula_unguarded(value) if value.strip() else None
     if value is None or isinstance(value, int | float | Decimal | bool | date | datetime):
         return value
     return str(value)
@@ -298,7 +305,7 @@ def _ods_cells(path: Path, sheet: str, number: int, row: Any) -> tuple[Value | N
             value = str(cell.getAttribute("booleanvalue")) == "true"
         else:
             text = "\n".join(teletype.extractText(p) for p in cell.childNodes if p.qname[1] == "p")
-            value = text if text.strip() else None
+            value = _cell(text)
         if value is None and len(values) + repeat > 1024:
             break  # the empty cells that fill a row to the sheet's width
         values.extend([value] * repeat)
@@ -307,6 +314,7 @@ def _ods_cells(path: Path, sheet: str, number: int, row: Any) -> tuple[Value | N
     return tuple(values)
 
 
+@cache  # asked for every cell of every row
 def column_letters(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA: how spreadsheets name a column."""
     letters = ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from coopdec_kg.content.folding import fold
 from coopdec_kg.content.project import Project
+from coopdec_kg.engines.results import formula_guarded
 from coopdec_kg.tabular.mapping import Column, SheetMapping, Table, load_mapping
 from coopdec_kg.tabular.names import Names, load_names
 
@@ -119,10 +120,10 @@ def _instructions(mapping: SheetMapping, lang: str) -> list[list[str]]:
 
 def _csv(table: Table, lang: str) -> bytes:
     """The header of one table, as French spreadsheet programs open it: UTF-8 with a
-    byte-order mark, `;` between cells."""
+    byte-order mark, `;` between cells, no title that could run as a formula."""
     text = io.StringIO()
     csv.writer(text, delimiter=";", lineterminator="\r\n").writerow(
-        [column.title(lang) for column in table.cells]
+        [formula_guarded(column.title(lang)) for column in table.cells]
     )
     return b"\xef\xbb\xbf" + text.getvalue().encode("utf-8")
 
