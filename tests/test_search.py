@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import cache
 
 import pyoxigraph
 import pytest
-from rdflib import Graph, URIRef
+from hypothesis import given
+from hypothesis import strategies as st
+from rdflib import Graph, Literal, URIRef
 from typer.testing import CliRunner
 
 from conftest import REPO
 from coopdec_kg.cli import app
+from coopdec_kg.content.folding import fold
 from coopdec_kg.content.namespaces import CDO
+from coopdec_kg.content.project import Project
 from coopdec_kg.engines.engine import OnGraph
 from coopdec_kg.engines.search import (
+    _NAMES,
+    _NO_MATCH,
+    NameIndex,
+    _rank,
     check_resources,
     search,
     suggest,
     unknown_message,
     unknown_resources,
 )
+from coopdec_kg.engines.store import load_in_memory, source_files
 from coopdec_kg.errors import UnknownResource
 from report_text import Said
 
@@ -120,3 +130,95 @@ def test_an_unknown_resource_is_exit_2_with_a_suggestion(runner: CliRunner, engi
     line = result.stderr.strip().splitlines()[-1]
     assert "no such resource ca=authority:ca-cergy-pontoize" in line
     assert "did you mean authority:ca-cergy-pontoise (Cergy-Pontoise)" in line
+
+
+# ---------------------------------------------------------------------------- the index of names
+
+
+@pytest.fixture(scope="module")
+def store(project: Project) -> pyoxigraph.Store:
+    return load_in_memory(source_files(project))
+
+
+def _every_name_ranked(graph: Graph, text: str, lang: str) -> list[tuple[str, str, int]]:
+    """The search as it was before the index: every name of every resource folded and ranked
+    (the oracle for the index, which ranks only the names that hold the text's longest word)."""
+    names: dict[str, dict[str, str]] = {}
+    folded: dict[str, set[str]] = {}
+    for entity, name, _ in OnGraph(graph).select(_NAMES).rows:
+        if isinstance(entity, URIRef) and isinstance(name, Literal):
+            names.setdefault(str(entity), {}).setdefault(name.language or "", str(name))
+            folded.setdefault(str(entity), set()).add(fold(str(name)))
+    wanted = fold(text)
+    if not wanted:
+        return []
+    found = []
+    for entity, spellings in folded.items():
+        rank = min(_rank(wanted, spelling) for spelling in spellings)
+        if rank < _NO_MATCH:
+            shown = names[entity]
+            language = next(t for t in (lang, "fr", "", *sorted(shown)) if t in shown)
+            found.append((entity, shown[language], rank))
+    found.sort(key=lambda f: (f[2], len(f[1]), fold(f[1]), f[0]))
+    return found
+
+
+TEXTS = [
+    "senart",
+    "Cergy Pontoise",
+    "pontoise cergy",  # every word, in another order (rank 4)
+    "de",  # in many names, in the middle of words too
+    "communauté d'agglomération",
+    "riviera",
+    "zzzz-qqqq",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_index_finds_what_ranking_every_name_finds(
+    graph: Graph, store: pyoxigraph.Store, text: str, lang: str
+) -> None:
+    expected = _every_name_ranked(graph, text, lang)
+    for index in (NameIndex.read(OnGraph(graph).select), NameIndex.of_store(store)):
+        found = index.search(text, lang)
+        assert [(str(f.entity), f.name, f.rank) for f in found] == expected
+    assert text == "zzzz-qqqq" or expected  # each text but the last finds something
+
+
+def test_the_index_read_from_the_store_is_the_one_read_from_any_engine(
+    graph: Graph, store: pyoxigraph.Store
+) -> None:
+    from_graph = NameIndex.read(OnGraph(graph).select)
+    from_store = NameIndex.of_store(store)
+    assert len(from_graph) == len(from_store) > 100
+    for text in TEXTS:
+        assert from_graph.search(text, "en", 5) == from_store.search(text, "en", 5)
+        groupings = [CDO.AgglomerationCommunity]
+        assert from_graph.search(text, kinds=groupings) == from_store.search(text, kinds=groupings)
+    assert from_graph.suggest(TYPO) == from_store.suggest(TYPO)
+    assert from_store.suggest(AUTHORITY + "ca-cergy-pontoize")[0].name == "Cergy-Pontoise"
+
+
+@given(
+    st.lists(st.sampled_from(["sen", "art", "cergy", "e", "val", "d", "ca", "  -'"]), max_size=3)
+)
+def test_any_text_finds_with_the_index_what_every_name_ranked_finds(words: list[str]) -> None:
+    graph = _small_graph()
+    text = " ".join(words)
+    found = NameIndex.read(OnGraph(graph).select).search(text, "fr")
+    assert [(str(f.entity), f.name, f.rank) for f in found] == _every_name_ranked(graph, text, "fr")
+
+
+@cache
+def _small_graph() -> Graph:
+    return Graph().parse(
+        format="turtle",
+        data="""
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        <urn:x:senart> skos:prefLabel "Sénart"@fr, "Senart"@en ; skos:altLabel "SAN de Sénart" .
+        <urn:x:val> skos:prefLabel "Val de Sénart"@fr ; a <urn:x:Place> .
+        <urn:x:cergy> skos:prefLabel "Cergy-Pontoise"@fr ; skos:altLabel "CA Cergy" .
+        <urn:x:art> skos:prefLabel "Art d'Ève"@fr .
+        """,
+    )

@@ -5,20 +5,25 @@ People write "senart" for « Sénart », "Cergy Pontoise" for « Cergy-Pontoise 
 (coopdec_kg.content.folding), so that search, the spreadsheet import's name resolution and
 the web atlas's suggestions find the same resources. Whatever engine answers
 (coopdec_kg.engines.engine), the names are read with one SELECT and matched here, in Python:
-SPARQL has no accent folding.
+SPARQL has no accent folding. Reading and folding every name is most of the work (7 s for the
+152 000 names of a national atlas), so a process that asks many questions of a graph that does
+not change (`serve`) keeps a `NameIndex` and asks it instead.
 
     search(select, text)           ranked resources whose name contains the text
     suggest(select, text)          the closest resources to a misspelt name or IRI
+    NameIndex.read(select) / .of_store(store)   the names folded once, searched many times
     unknown_resources(select, iris)  the IRIs that are in no triple
     answer(engine, query, values)  a named query's answer, its IRIs checked, `search` by folding
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from coopdec_kg.content.folding import fold
 from coopdec_kg.content.namespaces import NAMESPACES, prefixes
@@ -26,6 +31,7 @@ from coopdec_kg.engines.results import QueryResult, shorten
 from coopdec_kg.errors import UnknownResource
 
 if TYPE_CHECKING:
+    import pyoxigraph
     from rdflib import URIRef
 
     from coopdec_kg.engines.engine import Engine
@@ -58,11 +64,165 @@ class Found:
     rank: int
 
 
-@dataclass
-class _Entity:
-    names: dict[str, str]  # language ("" for none) → the first name seen in it
-    folded: set[str]  # every name and altLabel, folded
-    kinds: set[URIRef]
+# One row of the names: entity IRI, name, its language ("" for none), a class IRI or None.
+NameRow = tuple[str, str, str, str | None]
+
+
+class NameIndex:
+    """Every name of a graph, folded once, and the resources they name: what `search` and
+    `suggest` compare a text with. Built from the graph as it is: a graph that changes needs a
+    new index.
+
+    All folded names are kept end to end in one text (one name a line), so that a search finds
+    the names holding the text's longest word with `str.find`, in C, and ranks only those:
+    every name that matches holds that word. The rest is kept in flat lists and arrays indexed
+    by a resource's number (a national atlas has 150 000 named resources: an object per
+    resource would take four times the memory)."""
+
+    def __init__(self, rows: Iterable[NameRow]) -> None:
+        shown: dict[str, dict[str, str]] = {}  # IRI → language → the first name seen in it
+        spellings: dict[str, dict[str, None]] = {}  # IRI → its folded names, in order
+        kinds: dict[str, set[str]] = {}
+        folding: dict[str, str] = {}
+        words: dict[str, str] = {}  # one string per language tag and class IRI
+        for entity, name, language, kind in rows:
+            language = words.setdefault(language, language)
+            shown.setdefault(entity, {}).setdefault(language, name)
+            folded = folding.get(name)
+            if folded is None:
+                folded = folding[name] = fold(name)
+            spellings.setdefault(entity, {})[folded] = None
+            classes = kinds.setdefault(entity, set())
+            if kind is not None:
+                classes.add(words.setdefault(kind, kind))
+        same: dict[frozenset[str], frozenset[str]] = {}
+        self._iris = list(shown)
+        # per resource: (language, its first name, that name folded), and its classes
+        self._names = [
+            tuple((lang, name, folding[name]) for lang, name in shown[iri].items())
+            for iri in self._iris
+        ]
+        self._kinds = [same.setdefault(frozenset(k), frozenset(k)) for k in kinds.values()]
+        lines = [name for iri in self._iris for name in spellings[iri]]
+        self._first_line = array("l", [0])  # resource n's lines: first_line[n] to [n + 1]
+        self._owners = array("l")  # the resource of each line
+        for number, iri in enumerate(self._iris):
+            self._owners.extend([number] * len(spellings[iri]))
+            self._first_line.append(self._first_line[-1] + len(spellings[iri]))
+        self._starts = array("l")  # where each line starts in the text
+        position = 0
+        for name in lines:
+            self._starts.append(position)
+            position += len(name) + 1
+        self._text = "\n".join(lines)
+
+    @classmethod
+    def read(cls, select: Select) -> NameIndex:
+        """The names as any engine gives them (rdflib's terms)."""
+        from rdflib import Literal, URIRef
+
+        return cls(
+            (str(entity), str(name), name.language or "", str(kind) if kind else None)
+            for entity, name, kind in select(_NAMES).rows
+            if isinstance(entity, URIRef) and isinstance(name, Literal)
+            for kind in (kind if isinstance(kind, URIRef) else None,)
+        )
+
+    @classmethod
+    def of_store(cls, store: pyoxigraph.Store) -> NameIndex:
+        """The names read from a pyoxigraph store as its own terms, one row at a time (no
+        rdflib term is made, which was half of a search at national scale, and the 150 000
+        rows are never all in memory)."""
+        import pyoxigraph
+
+        return cls(
+            (entity.value, name.value, name.language or "", kind.value if kind else None)
+            for entity, name, kind in cast(Iterable[tuple[Any, Any, Any]], store.query(_NAMES))
+            if isinstance(entity, pyoxigraph.NamedNode) and isinstance(name, pyoxigraph.Literal)
+            for kind in (kind if isinstance(kind, pyoxigraph.NamedNode) else None,)
+        )
+
+    def __len__(self) -> int:
+        """How many resources have a name."""
+        return len(self._iris)
+
+    def search(
+        self,
+        text: str,
+        lang: str = "fr",
+        limit: int | None = None,
+        kinds: Iterable[URIRef] = (),
+    ) -> list[Found]:
+        """See the module function `search`."""
+        wanted = fold(text)
+        if not wanted:
+            return []
+        allowed = {str(kind) for kind in kinds}
+        ranks: dict[int, int] = {}  # resource → its best rank
+        for line in self._holding(max(wanted.split(), key=len)):
+            rank = _rank(wanted, self._line(line))
+            number = self._owners[line]
+            if rank < ranks.get(number, _NO_MATCH):
+                ranks[number] = rank
+        ranked = sorted(
+            (rank, len(name), folded, self._iris[number], number)
+            for number, rank in ranks.items()
+            if not allowed or self._kinds[number] & allowed
+            for name, folded in (self._name(number, lang),)
+        )
+        return [
+            self._found(number, lang, rank)
+            for rank, _, _, _, number in (ranked if limit is None else ranked[:limit])
+        ]
+
+    def _holding(self, word: str) -> list[int]:
+        """The lines (names) that hold `word`, each once, in order."""
+        lines = []
+        position = self._text.find(word)
+        while position >= 0:
+            line = bisect.bisect_right(self._starts, position) - 1
+            lines.append(line)
+            if line + 1 >= len(self._starts):
+                break
+            position = self._text.find(word, self._starts[line + 1])
+        return lines
+
+    def _line(self, line: int) -> str:
+        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self._text)
+        return self._text[self._starts[line] : end]
+
+    def _name(self, number: int, lang: str) -> tuple[str, str]:
+        """A resource's name in `lang` (else French, else untagged, else any), and folded."""
+        names = {language: (name, folded) for language, name, folded in self._names[number]}
+        for language in (lang, "fr", "", *sorted(names)):
+            if language in names:
+                return names[language]
+        return "", ""  # pragma: no cover - a resource is indexed by one of its names
+
+    def _found(self, number: int, lang: str, rank: int) -> Found:
+        from rdflib import URIRef
+
+        name, _ = self._name(number, lang)
+        return Found(URIRef(self._iris[number]), name, _ordered(self._kinds[number]), rank)
+
+    def suggest(self, text: str, count: int = 3) -> list[Found]:
+        """See the module function `suggest`."""
+        wanted = fold(_local_name(text))
+        namespace = text.strip("<>")[: -len(_local_name(text))] if "/" in text else ""
+        in_namespace = [n for n, iri in enumerate(self._iris) if iri.startswith(namespace)]
+        numbers: Sequence[int] = in_namespace if namespace and in_namespace else range(len(self))
+        scored: list[tuple[float, str, int]] = []
+        for number in numbers:
+            iri = self._iris[number]
+            lines = range(self._first_line[number], self._first_line[number + 1])
+            spellings = {*map(self._line, lines), fold(_local_name(iri))}
+            best = max(difflib.SequenceMatcher(None, wanted, s).ratio() for s in spellings)
+            if any(wanted and _rank(wanted, s) < _NO_MATCH for s in spellings):
+                best += 1  # a name that holds the text beats a near spelling
+            if best >= 0.6:
+                scored.append((best, iri, number))
+        scored.sort(key=lambda found: (-found[0], found[1]))
+        return [self._found(number, "fr", 0) for _, _, number in scored[:count]]
 
 
 def search(
@@ -87,18 +247,9 @@ def search(
     >>> [(f.name, f.rank, len(f.kinds)) for f in search(OnGraph(graph).select, "SENART")]
     [('Sénart', 0, 2), ('Val de Sénart', 2, 0)]
     """
-    wanted = fold(text)
-    if not wanted:
+    if not fold(text):
         return []
-    allowed = set(kinds)
-    found = [
-        Found(entity, _name(entity_names.names, lang), _ordered(entity_names.kinds), rank)
-        for entity, entity_names in _entities(select).items()
-        if not allowed or entity_names.kinds & allowed
-        if (rank := min(_rank(wanted, name) for name in entity_names.folded)) < _NO_MATCH
-    ]
-    found.sort(key=lambda f: (f.rank, len(f.name), fold(f.name), str(f.entity)))
-    return found if limit is None else found[:limit]
+    return NameIndex.read(select).search(text, lang, limit, kinds)
 
 
 def suggest(select: Select, text: str, count: int = 3) -> list[Found]:
@@ -115,24 +266,7 @@ def suggest(select: Select, text: str, count: int = 3) -> list[Found]:
     >>> [f.name for f in suggest(OnGraph(graph).select, "authority:ca-cergy-pontoize")]
     ['Cergy-Pontoise']
     """
-    entities = _entities(select)
-    wanted = fold(_local_name(text))
-    namespace = text.strip("<>")[: -len(_local_name(text))] if "/" in text else ""
-    if namespace and any(str(entity).startswith(namespace) for entity in entities):
-        entities = {e: n for e, n in entities.items() if str(e).startswith(namespace)}
-    scored: list[tuple[float, URIRef]] = []
-    for entity, entity_names in entities.items():
-        spellings = {*entity_names.folded, fold(_local_name(str(entity)))}
-        best = max(difflib.SequenceMatcher(None, wanted, s).ratio() for s in spellings)
-        if any(wanted and _rank(wanted, s) < _NO_MATCH for s in spellings):
-            best += 1  # a name that holds the text beats a near spelling
-        if best >= 0.6:
-            scored.append((best, entity))
-    scored.sort(key=lambda pair: (-pair[0], str(pair[1])))
-    return [
-        Found(entity, _name(entities[entity].names, "fr"), _ordered(entities[entity].kinds), 0)
-        for _, entity in scored[:count]
-    ]
+    return NameIndex.read(select).suggest(text, count)
 
 
 def unknown_resources(select: Select, iris: Iterable[URIRef]) -> list[URIRef]:
@@ -176,11 +310,16 @@ def unknown_message(what: str, suggestions: list[Found]) -> str:
 
 
 def answer(
-    engine: Engine, query: NamedQuery, values: Mapping[str, str], lang: str = "fr"
+    engine: Engine,
+    query: NamedQuery,
+    values: Mapping[str, str],
+    lang: str = "fr",
+    names: NameIndex | None = None,
 ) -> QueryResult:
     """A named query's answer on `engine`, once every IRI among `values` is known to the graph
-    (else `UnknownResource`); the named query `search` is answered by `search`, so the CLI
-    forgives spellings that SPARQL's CONTAINS would miss."""
+    (else `UnknownResource`); the named query `search` is answered by `search` (or by `names`,
+    the engine's names already indexed), so the CLI forgives spellings that SPARQL's CONTAINS
+    would miss."""
     from coopdec_kg.engines.queries import bind
 
     bound = bind(query, values)
@@ -188,6 +327,8 @@ def answer(
         engine.select, {p.name: bound[p.variable] for p in query.parameters if p.variable in bound}
     )
     if query.name == SEARCH_QUERY and "text" in values:
+        if names is not None:
+            return as_result(names.search(values["text"], lang))
         return as_result(search(engine.select, values["text"], lang))
     return engine.named(query, values)
 
@@ -219,32 +360,12 @@ def _rank(wanted: str, name: str) -> int:
     return _NO_MATCH
 
 
-def _entities(select: Select) -> dict[URIRef, _Entity]:
-    from rdflib import Literal, URIRef
-
-    entities: dict[URIRef, _Entity] = {}
-    for entity, name, kind in select(_NAMES).rows:
-        if not isinstance(entity, URIRef) or not isinstance(name, Literal):
-            continue
-        found = entities.setdefault(entity, _Entity({}, set(), set()))
-        found.names.setdefault(name.language or "", str(name))
-        found.folded.add(fold(str(name)))
-        if isinstance(kind, URIRef):
-            found.kinds.add(kind)
-    return entities
-
-
-def _name(names: Mapping[str, str], lang: str) -> str:
-    for language in (lang, "fr", "", *sorted(names)):
-        if language in names:
-            return names[language]
-    return ""  # pragma: no cover - an entity is found by one of its names
-
-
-def _ordered(kinds: set[URIRef]) -> tuple[URIRef, ...]:
+def _ordered(kinds: frozenset[str]) -> tuple[URIRef, ...]:
     """The project's own classes first, then the others, each group alphabetically."""
+    from rdflib import URIRef
+
     own = NAMESPACES["CDO"]
-    return tuple(sorted(kinds, key=lambda kind: (not str(kind).startswith(own), str(kind))))
+    return tuple(URIRef(kind) for kind in sorted(kinds, key=lambda k: (not k.startswith(own), k)))
 
 
 def _local_name(text: str) -> str:

@@ -613,12 +613,16 @@ def existing_subjects(store: pyoxigraph.Store, nodes: Sequence[URIRef]) -> set[U
 def labels_of(
     store: pyoxigraph.Store, nodes: Sequence[URIRef], predicates: Sequence[URIRef]
 ) -> list[tuple[Identifier, ...]]:
-    """The label triples (for the given label predicates) of these nodes."""
+    """The label triples (for the given label predicates) of these nodes.
+
+    The predicates are a FILTER IN, not a second VALUES block: Oxigraph joins two VALUES
+    blocks with `?s ?p ?o` by reading every triple of the store (0.35 s for a page's labels at
+    national scale, against a millisecond when only the subjects are listed)."""
     if not nodes:
         return []
-    wanted = " ".join(f"<{p}>" for p in predicates)
+    wanted = ", ".join(f"<{p}>" for p in predicates)
     return _triples(
         store,
-        f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(nodes)} }} VALUES ?p {{ {wanted} }} "
-        "?s ?p ?o }",
+        f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(nodes)} }} ?s ?p ?o "
+        f"FILTER(?p IN ({wanted})) }}",
     )

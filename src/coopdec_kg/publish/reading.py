@@ -27,12 +27,13 @@ Select = Callable[[str], QueryResult]
 
 
 def texts_query(resources: Iterable[str], properties: Iterable[str]) -> str:
-    """The SELECT that reads the literal values of these properties of these resources."""
+    """The SELECT that reads the literal values of these properties of these resources (the
+    properties in a FILTER IN, not a second VALUES block: see engines.store.labels_of)."""
     subjects = " ".join(f"<{iri}>" for iri in resources)
-    predicates = " ".join(f"<{iri}>" for iri in properties)
+    predicates = ", ".join(f"<{iri}>" for iri in properties)
     return (
-        f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {predicates} }} "
-        "?s ?p ?o . FILTER(isLiteral(?o)) }"
+        f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o "
+        f"FILTER(?p IN ({predicates}) && isLiteral(?o)) }}"
     )
 
 

@@ -257,13 +257,13 @@ def _labels(
     given, so that a page can mark it); among those, by the order of LABELS (skos:prefLabel
     first)."""
     best: dict[URIRef, tuple[int, int, str, str | None]] = {}
-    predicates = " ".join(p.n3() for p in LABELS)
+    predicates = ", ".join(p.n3() for p in LABELS)  # FILTER IN: see engines.store.labels_of
     for start in range(0, len(nodes), 500):
         chunk = " ".join(n.n3() for n in nodes[start : start + 500])
         _, rows = select(
             store,
-            f"SELECT ?x ?p ?label WHERE {{ VALUES ?x {{ {chunk} }} VALUES ?p {{ {predicates} }} "
-            "?x ?p ?label FILTER(isLiteral(?label)) }",
+            f"SELECT ?x ?p ?label WHERE {{ VALUES ?x {{ {chunk} }} ?x ?p ?label "
+            f"FILTER(?p IN ({predicates}) && isLiteral(?label)) }}",
         )
         for node, predicate, label in rows:
             if not isinstance(node, URIRef) or not isinstance(label, Literal):

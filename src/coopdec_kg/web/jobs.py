@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     import pyoxigraph
 
     from coopdec_kg.engines.results import QueryResult
+    from coopdec_kg.engines.search import NameIndex
     from coopdec_kg.law.validation import Validator
     from coopdec_kg.publish.resources import Resource, Value
+    from coopdec_kg.web.answers import KeptAnswers
 
 MAX_SHOWN_ROWS = 1000  # rows of an ad-hoc query shown in a page (the downloads have them all)
 
@@ -48,6 +50,22 @@ class Served:
         from coopdec_kg.law.validation import Validator
 
         return Validator(self.project, targeted=True, store=self.store)
+
+    @cached_property
+    def answers(self) -> KeptAnswers:
+        """The named queries' answers this worker computed, kept (web/answers says why they
+        cannot go stale)."""
+        from coopdec_kg.web.answers import KeptAnswers
+
+        return KeptAnswers(self.store)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        """Every name of the graph folded, read by the worker's first search and kept for the
+        next ones (the store does not change: web/answers)."""
+        from coopdec_kg.engines.search import NameIndex
+
+        return NameIndex.of_store(self.store)
 
 
 def load(
@@ -183,10 +201,9 @@ def named_query(
 ) -> Answer:
     """A named query run as `coopdec-kg query` runs it (the same binding, order and writers),
     then the page asked for. `rows` is the whole answer's row count."""
-    from coopdec_kg.engines.queries import run_on_store
     from coopdec_kg.engines.results import render
 
-    result = run_on_store(served.store, served.queries[name], values)
+    result = served.answers.named(served.queries[name], values)
     fmt = negotiation.named(format_name, negotiation.TABLES)
     assert fmt is not None
     body = render(result.page(offset, limit), fmt.name).encode("utf-8")
@@ -314,12 +331,12 @@ def named_table(
     lang: str,
 ) -> Table:
     """A named query answered as `coopdec-kg query` answers it (its IRIs checked, `search`
-    forgiving), one page of it laid out for people."""
-    from coopdec_kg.engines.engine import OnStore
-    from coopdec_kg.engines.search import answer
+    forgiving), one page of it laid out for people; the whole answer is kept for the next."""
+    from coopdec_kg.engines.search import SEARCH_QUERY, answer
 
     query = served.queries[name]
-    result = answer(OnStore(served.store), query, values, lang)
+    names = served.names if name == SEARCH_QUERY else None  # (read on a first search only)
+    result = answer(served.answers, query, values, lang, names)
     return _laid_out(served, result.page(offset, limit), query.headers, lang, len(result), offset)
 
 
@@ -398,11 +415,9 @@ def search(
 ) -> list[tuple[Value, tuple[Value, ...]]]:
     """The resources whose names hold `text`, by the CLI's forgiving search (engines/search:
     accents, case, hyphens do not count), best first, with their kinds."""
-    from coopdec_kg.engines.engine import OnStore
-    from coopdec_kg.engines.search import search as find
     from coopdec_kg.publish.resources import labels
 
-    found = find(OnStore(served.store).select, text, lang, limit)
+    found = served.names.search(text, lang, limit)
     kinds = labels(served.store, sorted({str(k) for f in found for k in f.kinds}), lang)
     named = labels(served.store, [str(f.entity) for f in found], lang)
     return [(named[str(f.entity)], tuple(kinds[str(k)] for k in f.kinds)) for f in found]

@@ -23,6 +23,7 @@ from coopdec_kg.engines.queries import NamedQuery, bind
 from coopdec_kg.errors import CoopdecError, ParameterError, UnknownQuery
 from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import charts, world
+from coopdec_kg.web.answers import answer_key
 from coopdec_kg.web.jobs import Table
 from coopdec_kg.web.protocol import BadRequest, QueryTooLong, check_query
 from coopdec_kg.web.site import Site, html_failure, language, page
@@ -33,6 +34,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a submission checked on the validation pag
 SHADES = 5  # classes of the map's shading: shade-1 (listed, no link) … shade-5 (most links)
 LINKS_QUERY = "links-of-country"  # the map's list of a country's links
 EXAMPLES = ("engagement-levels", "partners-of-ca", "links-by-country")  # the SPARQL page's
+NAMES_AFFINITY = "names"  # searches go to one worker: it builds the index of names (jobs.Served)
 
 
 def _site(request: Request) -> Site:
@@ -69,7 +71,9 @@ async def search(request: Request) -> Response:
     found: list[Any] = []
     if text:
         try:
-            found = await served.run("search", text, language(request), SEARCH_LIMIT)
+            found = await served.run(
+                "search", text, language(request), SEARCH_LIMIT, affinity=NAMES_AFFINITY
+            )
         except Exception as error:
             return html_failure(request, error)
     return page(request, "search.html", text=text, found=found)
@@ -125,7 +129,15 @@ async def question(request: Request) -> Response:
         try:
             offset = _offset(request)
             bind(query, values)  # a bad value is refused here, before a worker is taken
-            table = await served.run("named_table", name, values, offset, PAGE_ROWS, lang)
+            table = await served.run(
+                "named_table",
+                name,
+                values,
+                offset,
+                PAGE_ROWS,
+                lang,
+                affinity=answer_key(query, values),
+            )
         except ParameterError as failure:
             error = str(failure)
         except Exception as failure:

@@ -38,6 +38,7 @@ from coopdec_kg.engines.queries import bind, describe
 from coopdec_kg.errors import ParameterError, UnknownQuery
 from coopdec_kg.publish.export import FORMATS as DUMP_FORMATS
 from coopdec_kg.web import negotiation, openapi
+from coopdec_kg.web.answers import answer_key
 from coopdec_kg.web.jobs import written
 from coopdec_kg.web.negotiation import Format
 from coopdec_kg.web.pages import page_routes
@@ -438,14 +439,28 @@ async def api_query(request: Request) -> Response:
                 raise ParameterError(f"parameter {key!r} is given twice")
             values[key] = value
         bind(named, values)  # a bad value is refused here, before a worker is taken
-        answer = await served.run(
-            "named_query", name, values, fmt.name, offset, limit, served.max_answer_bytes
-        )
+        kept_as = (*answer_key(named, values), fmt.name)
+        whole = offset == 0 and limit is None
+        answer = served.bodies.get(kept_as) if whole else None
+        if answer is None:
+            answer = await served.run(
+                "named_query",
+                name,
+                values,
+                fmt.name,
+                offset,
+                limit,
+                served.max_answer_bytes,
+                affinity=kept_as[:2],
+            )
+            if whole:
+                served.bodies.keep(kept_as, answer)
     except Exception as error:
         return json_failure(error)
+    total = answer.rows or 0
     response = Response(answer.body, media_type=fmt.content_type)
-    response.headers["X-Total-Count"] = str(answer.rows)
-    links = _page_links(request, pairs, offset, limit, answer.rows)
+    response.headers["X-Total-Count"] = str(total)
+    links = _page_links(request, pairs, offset, limit, total)
     if links:
         response.headers["Link"] = links
     return _vary(response, "Accept")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import tomllib
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -24,6 +25,7 @@ from coopdec_kg.content.namespaces import CDO, CDR
 from coopdec_kg.content.project import Project
 from coopdec_kg.engines.queries import NamedQuery
 from coopdec_kg.errors import CoopdecError, ParameterError, QueryError, ServeError, UnknownQuery
+from coopdec_kg.web.answers import KeptBodies
 from coopdec_kg.web.protocol import (
     AnswerTooLarge,
     BadRequest,
@@ -53,12 +55,14 @@ class Site:
     timeout: float
     max_answer_bytes: int
     cache_folder: Path  # the dumps, made on first request
+    bodies: KeptBodies = field(default_factory=KeptBodies)  # whole answers sent (web/answers)
     _documents: dict[tuple[str, ...], bytes | str] = field(default_factory=dict)
     _making: dict[tuple[str, ...], asyncio.Lock] = field(default_factory=dict)
 
-    async def run(self, name: str, *arguments: object) -> Any:
-        """A job of web/jobs.py run by a worker, within the server's query deadline."""
-        return await self.workers.run(self.timeout, name, *arguments)
+    async def run(self, name: str, *arguments: object, affinity: Hashable | None = None) -> Any:
+        """A job of web/jobs.py run by a worker, within the server's query deadline (by the
+        worker that last ran a job of the same `affinity`, when it is free: web/answers)."""
+        return await self.workers.run(self.timeout, name, *arguments, affinity=affinity)
 
     async def document(self, name: str, *arguments: str) -> Any:
         """A job's answer that does not change while the server runs (the ontology's pages,

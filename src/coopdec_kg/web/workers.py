@@ -21,6 +21,8 @@ spawner whose serving process died (its socket closed) kills its group.
 
 Messages are length-prefixed pickles on the socket pairs, between processes of this program
 only. A worker runs one job at a time: a function of `jobs.JOBS` applied to the loaded graph.
+A worker may keep what a job computed (web/answers); a job given an `affinity` goes to the
+worker that last ran a job of the same affinity when that one is free, to any free one else.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ import pickle
 import signal
 import socket
 import struct
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from coopdec_kg.errors import CoopdecError, ServeError
@@ -43,6 +48,8 @@ from coopdec_kg.errors import CoopdecError, ServeError
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
+MAX_AFFINITIES = 1024  # affinities remembered (each: which worker last ran it)
+LONG_JOB_SECONDS = 0.25  # after a job this long, a worker gives the memory it freed back
 
 
 class QueryStopped(ServeError):
@@ -136,6 +143,7 @@ def _work(connection: socket.socket, loaded: object, jobs: Jobs) -> None:
         if message is None:
             return
         name, arguments = message
+        started = time.monotonic()
         try:
             reply: tuple[str, object] = ("ok", jobs[name](loaded, *arguments))
         except CoopdecError as error:
@@ -147,6 +155,32 @@ def _work(connection: socket.socket, loaded: object, jobs: Jobs) -> None:
             _send(connection, reply)
         except OSError:
             return
+        del reply
+        if time.monotonic() - started >= LONG_JOB_SECONDS:
+            _give_memory_back()
+
+
+def _give_memory_back() -> None:
+    """Hand the memory a long job freed back to the system (glibc's malloc_trim): a large
+    answer's query and its writing leave 50–100 MB free but held by the worker, which the
+    server's memory counts. Nothing where the C library has no such call."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes
+    import ctypes.util
+
+    try:
+        found: Callable[[int], int] = ctypes.CDLL(
+            ctypes.util.find_library("c") or "libc.so.6"
+        ).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return found
 
 
 # ---------------------------------------------------------------------------- the serving side
@@ -191,7 +225,10 @@ class Workers:
         self.summary = summary
         self.size = size
         self._control = control
-        self._idle: asyncio.Queue[_Worker] | None = None
+        # the free workers, and a token in `_idle` for each (what a request waits for)
+        self._free: list[_Worker] = []
+        self._idle: asyncio.Queue[None] | None = None
+        self._last_ran: OrderedDict[Hashable, int] = OrderedDict()  # affinity → worker pid
         self._starting: list[_Worker] = []
         self._spawn_lock: asyncio.Lock | None = None
         self._replacements: set[asyncio.Task[None]] = set()
@@ -248,31 +285,57 @@ class Workers:
         (pid,) = _HEADER.unpack(message)
         return _Worker(pid, socket.socket(fileno=descriptors[0]))
 
-    def _queue(self) -> asyncio.Queue[_Worker]:
+    def _queue(self) -> asyncio.Queue[None]:
         if self._idle is None:  # created in the event loop that serves
             self._idle = asyncio.Queue()
             self._spawn_lock = asyncio.Lock()
             for worker in self._starting:
-                self._idle.put_nowait(worker)
+                self._give_back(worker)
             self._starting = []
         return self._idle
+
+    def _give_back(self, worker: _Worker) -> None:
+        self._free.append(worker)
+        self._queue().put_nowait(None)
+
+    def _take(self, affinity: Hashable | None) -> _Worker:
+        """A free worker (a token was taken): the one that last ran `affinity` if it is free,
+        else the one free the longest."""
+        wanted = self._last_ran.get(affinity) if affinity is not None else None
+        for position, worker in enumerate(self._free):
+            if worker.pid == wanted:
+                return self._free.pop(position)
+        return self._free.pop(0)
+
+    def _ran(self, affinity: Hashable | None, worker: _Worker) -> None:
+        if affinity is None:
+            return
+        self._last_ran[affinity] = worker.pid
+        self._last_ran.move_to_end(affinity)
+        if len(self._last_ran) > MAX_AFFINITIES:
+            self._last_ran.popitem(last=False)
 
     @property
     def idle(self) -> int:
         return self._queue().qsize()
 
-    async def run(self, timeout: float, name: str, *arguments: object) -> Any:
+    async def run(
+        self, timeout: float, name: str, *arguments: object, affinity: Hashable | None = None
+    ) -> Any:
         """The result of job `name` run by a free worker, within `timeout` seconds from now
-        (waiting for a free worker included). QueryStopped past the deadline, the worker killed
-        and replaced; the job's own CoopdecError as it raised it."""
+        (waiting for a free worker included): the worker that last ran a job of the same
+        `affinity` when it is free (it may have kept what it computed). QueryStopped past the
+        deadline, the worker killed and replaced; the job's own CoopdecError as it raised it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
-            worker = await asyncio.wait_for(self._queue().get(), timeout)
+            await asyncio.wait_for(self._queue().get(), timeout)
         except TimeoutError:
             raise WorkersBusy(
                 f"every query worker stayed busy for {timeout:g} s: try again later"
             ) from None
+        worker = self._take(affinity)
+        self._ran(affinity, worker)
         try:
             result = await asyncio.wait_for(worker.call(name, arguments), deadline - loop.time())
         except TimeoutError:
@@ -291,9 +354,9 @@ class Workers:
             self._replace(worker)  # its answer may still come: it cannot take another job
             raise
         except BaseException:
-            self._queue().put_nowait(worker)
+            self._give_back(worker)
             raise
-        self._queue().put_nowait(worker)
+        self._give_back(worker)
         return result
 
     def _replace(self, worker: _Worker) -> None:
@@ -311,7 +374,7 @@ class Workers:
             except (OSError, ServeError) as error:
                 log.error("Cannot start a query worker: %s", error)
                 return
-        self._queue().put_nowait(worker)
+        self._give_back(worker)
 
     def stop(self) -> None:
         """Kill the spawner and every worker (they form one process group), and reap the
