@@ -232,7 +232,8 @@ def test_a_question_runs_from_its_form_and_pages(page: Page, server: Server, vis
     page.wait_for_url("**area=*")  # the answer's page, not the one the form was on
     rows = page.locator("main table tbody tr").all_inner_texts()
     assert rows and all("Asia" in row for row in rows)
-    assert page.get_by_role("link", name="CSV").get_attribute("href")
+    download = page.get_by_role("link", name="CSV").get_attribute("href")
+    assert download is not None and "download=1" in download  # a file for people: guarded CSV
     _clean(visit, server)
 
 

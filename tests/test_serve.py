@@ -184,6 +184,53 @@ def test_the_api_answers_a_named_query_with_the_bytes_the_cli_prints(
             assert reply.body == local.stdout_bytes, (name, fmt)
 
 
+FORMULAS = (
+    'SELECT ?text ?amount WHERE { VALUES (?text ?n) { ("=1+2" 1) ("@SUM(A1)" 2) '
+    '("-5 €" 3) ("Porto-Novo" 4) } BIND(?n - 5 AS ?amount) } ORDER BY ?n'
+)
+
+
+def test_a_download_for_people_never_holds_a_formula_and_the_protocol_stays_exact(
+    server: Server,
+) -> None:
+    """Issue 19: CSV made for a spreadsheet guards text cells; the SPARQL 1.1 answer is exact."""
+    exact = request(query_url(server, FORMULAS, format="csv"))
+    assert exact.status == 200 and "content-disposition" not in exact.headers
+    assert exact.text.splitlines()[1:3] == ["=1+2,-4", "@SUM(A1),-3"]
+    saved = request(query_url(server, FORMULAS, format="csv", download="1"))
+    assert saved.status == 200, saved.text
+    assert saved.headers["content-disposition"] == 'attachment; filename="answer.csv"'
+    # a number stays a number, however it begins
+    assert saved.text.splitlines() == [
+        "text,amount",
+        "'=1+2,-4",
+        "'@SUM(A1),-3",
+        "'-5 €,-2",
+        "Porto-Novo,-1",
+    ]
+    as_json = request(query_url(server, FORMULAS, format="json", download="1"))
+    assert as_json.headers["content-disposition"] == 'attachment; filename="answer.srj"'
+    assert json.loads(as_json.body) == json.loads(request(query_url(server, FORMULAS)).body)
+
+
+def test_the_atlas_downloads_a_named_answer_as_query_writes_its_csv_file(
+    server: Server, cli: Any, tmp_path: Path
+) -> None:
+    written = tmp_path / "partners.csv"
+    local = cli("query", "partners-of-ca", "-p", "ca=authority:ca-cergy-pontoise",
+                "--format", "csv", "-o", str(written))  # fmt: skip
+    assert local.exit_code == 0, local.stderr
+    url = f"{server.base}api/queries/partners-of-ca?" + urllib.parse.urlencode(
+        {"ca": "authority:ca-cergy-pontoise", "format": "csv", "download": "1"}
+    )
+    reply = request(url)
+    assert reply.status == 200, reply.text
+    assert reply.headers["content-disposition"] == 'attachment; filename="partners-of-ca.csv"'
+    assert reply.body == written.read_bytes()
+    refused = request(url.replace("download=1", "download=yes"))
+    assert refused.status == 400 and "download must be 0 or 1" in json.loads(refused.body)["error"]
+
+
 def test_rdflib_sparqlstore_reads_the_endpoint(server: Server) -> None:
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 

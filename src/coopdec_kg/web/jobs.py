@@ -92,6 +92,7 @@ class Answer:
     media_type: str
     body: bytes
     rows: int | None = None
+    extension: str | None = None  # its format's file extension (csv, srj, ttl …)
 
 
 class _Capped(io.RawIOBase):
@@ -136,9 +137,11 @@ def sparql(
     default_graphs: Sequence[str],
     named_graphs: Sequence[str],
     limit: int,
+    for_people: bool = False,
 ) -> Answer:
     """An ad-hoc query (already checked by protocol.check_query), answered in the format the
-    client accepts among those its form allows."""
+    client accepts among those its form allows. `for_people`: a CSV file to open in a
+    spreadsheet, written by the CLI's writer with its text cells guarded against formulas."""
     import pyoxigraph
 
     options: dict[str, Any] = {}
@@ -156,6 +159,8 @@ def sparql(
     graph = isinstance(result, pyoxigraph.QueryTriples)
     offered = negotiation.GRAPHS if graph else negotiation.RESULTS
     chosen = _chosen(accept, format_name, offered)
+    if for_people and chosen.name == "csv":
+        return _people_csv(result, limit)
     capped = _Capped(limit)
     sink = cast(IO[bytes], capped)
     try:
@@ -171,7 +176,22 @@ def sparql(
         raise
     except (OSError, RuntimeError, ValueError) as error:
         raise BadRequest(f"the query failed: {' '.join(str(error).split())}") from None
-    return Answer(chosen.media_type, b"".join(capped.parts))
+    return Answer(chosen.media_type, b"".join(capped.parts), extension=chosen.extension)
+
+
+def _people_csv(solutions: Any, limit: int) -> Answer:
+    """A SELECT answer as guarded CSV (engines/results.to_csv), refused past `limit` bytes."""
+    from coopdec_kg.engines.results import QueryResult, to_csv
+
+    variables = tuple(v.value for v in solutions.variables)
+    try:
+        rows = [tuple(solution[name] for name in variables) for solution in solutions]
+    except (OSError, RuntimeError, ValueError) as error:
+        raise BadRequest(f"the query failed: {' '.join(str(error).split())}") from None
+    body = to_csv(QueryResult(variables, rows), guarded=True).encode("utf-8")
+    if len(body) > limit:
+        raise answer_too_large(limit)
+    return Answer(negotiation.CSV.media_type, body, len(rows), negotiation.CSV.extension)
 
 
 def _chosen(accept: str | None, format_name: str | None, offered: Sequence[Format]) -> Format:
@@ -198,18 +218,20 @@ def named_query(
     offset: int,
     limit: int | None,
     max_bytes: int,
+    for_people: bool = False,
 ) -> Answer:
     """A named query run as `coopdec-kg query` runs it (the same binding, order and writers),
-    then the page asked for. `rows` is the whole answer's row count."""
+    then the page asked for. `rows` is the whole answer's row count; `for_people`, a file to
+    open in a spreadsheet, as `query --format csv` writes it (text cells guarded)."""
     from coopdec_kg.engines.results import render
 
     result = served.answers.named(served.queries[name], values)
     fmt = negotiation.named(format_name, negotiation.TABLES)
     assert fmt is not None
-    body = render(result.page(offset, limit), fmt.name).encode("utf-8")
+    body = render(result.page(offset, limit), fmt.name, for_people).encode("utf-8")
     if len(body) > max_bytes:
         raise answer_too_large(max_bytes)
-    return Answer(fmt.media_type, body, len(result))
+    return Answer(fmt.media_type, body, len(result), fmt.extension)
 
 
 # ---------------------------------------------------------------------------- documents

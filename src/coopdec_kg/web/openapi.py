@@ -15,7 +15,7 @@ from coopdec_kg import __version__
 from coopdec_kg.engines.queries import NamedQuery, Parameter
 from coopdec_kg.web import negotiation
 
-RESERVED = ("limit", "offset", "format")  # the API's own query parameters
+RESERVED = ("limit", "offset", "format", "download")  # the API's own query parameters
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "uri"},
@@ -86,6 +86,16 @@ PAGING = [
         "required": False,
         "description": "json, csv or tsv; overrides the Accept header.",
         "schema": {"type": "string", "enum": [f.name for f in negotiation.TABLES]},
+    },
+    {
+        "name": "download",
+        "in": "query",
+        "required": False,
+        "description": "1: a file to save (Content-Disposition: attachment), made for people: "
+        "in csv, a text cell that begins with =, +, -, @, a tab or a carriage return starts "
+        "with ' so that a spreadsheet never runs it as a formula. Without it, the exact W3C "
+        "format.",
+        "schema": {"type": "integer", "enum": [0, 1], "default": 0},
     },
 ]
 

@@ -149,7 +149,10 @@ async def question(request: Request) -> Response:
         return here + "?" + urlencode([*kept, ("run", "1"), ("lang", lang), ("offset", offset)])
 
     api = request.url_for("api_query", name=name).path
-    downloads = {fmt: api + "?" + urlencode([*kept, ("format", fmt)]) for fmt in ("csv", "json")}
+    downloads = {
+        fmt: api + "?" + urlencode([*kept, ("format", fmt), ("download", 1)])
+        for fmt in ("csv", "json")
+    }
     return page(
         request,
         "question.html",
@@ -283,7 +286,10 @@ async def sparql_page(request: Request) -> Response:
             return html_failure(request, failure)
     endpoint = request.url_for("sparql").path
     downloads = (
-        {fmt: endpoint + "?" + urlencode({"query": text, "format": fmt}) for fmt in ("csv", "json")}
+        {
+            fmt: endpoint + "?" + urlencode({"query": text, "format": fmt, "download": 1})
+            for fmt in ("csv", "json")
+        }
         if text
         else {}
     )

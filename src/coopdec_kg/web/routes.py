@@ -180,6 +180,7 @@ async def sparql(request: Request) -> Response:
         if text is None:
             return _service_description(request, served)
         check_query(text)
+        download = _download(pairs)
         answer = await served.run(
             "sparql",
             text,
@@ -188,10 +189,14 @@ async def sparql(request: Request) -> Response:
             [value for key, value in pairs if key == "default-graph-uri"],
             [value for key, value in pairs if key == "named-graph-uri"],
             served.max_answer_bytes,
+            download,
         )
     except Exception as error:
         return plain_failure(error)
-    return _vary(Response(answer.body, media_type=answer.media_type), "Accept")
+    response = Response(answer.body, media_type=answer.media_type)
+    if download:
+        _as_download(response, f"answer.{answer.extension}")
+    return _vary(response, "Accept")
 
 
 def _service_description(request: Request, served: Site) -> Response:
@@ -411,6 +416,18 @@ def _paging(pairs: list[tuple[str, str]]) -> tuple[int, int | None]:
     return number("offset", 0) or 0, number("limit", 1)
 
 
+def _download(pairs: list[tuple[str, str]]) -> bool:
+    """Whether the answer is asked for as a file for people (`download=1`): see openapi."""
+    text = _single(pairs, "download")
+    if text not in (None, "0", "1"):
+        raise ParameterError(f"download must be 0 or 1, not {text!r}")
+    return text == "1"
+
+
+def _as_download(response: Response, filename: str) -> None:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+
+
 async def api_query(request: Request) -> Response:
     """`/api/queries/{name}?param=…`: a named query run as `coopdec-kg query` runs it."""
     served = site(request)
@@ -421,6 +438,7 @@ async def api_query(request: Request) -> Response:
         if named is None:
             raise UnknownQuery(f"unknown query {name!r} (/api/queries lists them)")
         offset, limit = _paging(pairs)
+        download = _download(pairs)
         asked = _single(pairs, "format")
         fmt = (
             negotiation.named(asked, negotiation.TABLES)
@@ -439,7 +457,8 @@ async def api_query(request: Request) -> Response:
                 raise ParameterError(f"parameter {key!r} is given twice")
             values[key] = value
         bind(named, values)  # a bad value is refused here, before a worker is taken
-        kept_as = (*answer_key(named, values), fmt.name)
+        written = f"{fmt.name} for people" if download else fmt.name  # CSV: cells guarded
+        kept_as = (*answer_key(named, values), written)
         whole = offset == 0 and limit is None
         answer = served.bodies.get(kept_as) if whole else None
         if answer is None:
@@ -451,6 +470,7 @@ async def api_query(request: Request) -> Response:
                 offset,
                 limit,
                 served.max_answer_bytes,
+                download,
                 affinity=kept_as[:2],
             )
             if whole:
@@ -463,6 +483,8 @@ async def api_query(request: Request) -> Response:
     links = _page_links(request, pairs, offset, limit, total)
     if links:
         response.headers["Link"] = links
+    if download:
+        _as_download(response, f"{name}.{fmt.extension}")
     return _vary(response, "Accept")
 
 
