@@ -119,6 +119,13 @@ _GUARD_HELP = (
     "' so that a spreadsheet never runs it as a formula (numbers and IRIs are left as they "
     "are); xlsx writes text as text."
 )
+_OUTPUT_OPTION = typer.Option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
+    "outside data/, ontology/, queries/ and the store. Not for --format table.",
+)
 _ENGINE_OPTION = typer.Option(
     "--engine",
     case_sensitive=False,
@@ -279,16 +286,7 @@ def query_command(
             f"or xlsx (a workbook: numbers, dates and links typed; needs -o FILE). {_GUARD_HELP}",
         ),
     ] = ResultFormat.table,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
-            "outside data/, ontology/, queries/ and the store. Not for --format table.",
-        ),
-    ] = None,
+    output: Annotated[Path | None, _OUTPUT_OPTION] = None,
     engine: Annotated[Engine, _ENGINE_OPTION] = Engine.store,
     endpoint: Annotated[str | None, _ENDPOINT_OPTION] = None,
     timeout: Annotated[float | None, _TIMEOUT_OPTION] = None,
@@ -474,16 +472,7 @@ def sparql_command(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write the answer to FILE (atomically) instead of stdout (`-`): a regular file "
-            "outside data/, ontology/, queries/ and the store. Not for a table.",
-        ),
-    ] = None,
+    output: Annotated[Path | None, _OUTPUT_OPTION] = None,
     engine: Annotated[Engine, _ENGINE_OPTION] = Engine.store,
     endpoint: Annotated[str | None, _ENDPOINT_OPTION] = None,
     timeout: Annotated[float | None, _TIMEOUT_OPTION] = None,
