@@ -110,6 +110,15 @@ def test_a_query_on_the_store_imports_its_command_and_the_engines_only(
     assert not any(name.startswith("coopdec_kg.publish") for name in modules)
 
 
+def test_a_table_of_the_store_imports_no_rdflib(warm: dict[str, str]) -> None:
+    """The table people read (the default format) is laid out from the store's own terms."""
+    modules = modules_after(["query", "engagement-levels"], warm)
+    assert "coopdec_kg.publish.tables" in modules
+    assert not any(name.split(".")[0] in ("rdflib", "pyparsing") for name in modules)
+    laid_out_by = ("rich", "coopdec_kg.publish.tables")  # what a table needs beyond a CSV
+    assert [name for name in heavy(modules) if not name.startswith(laid_out_by)] == []
+
+
 def test_the_report_on_the_store_imports_no_rdflib(warm: dict[str, str]) -> None:
     modules = modules_after(["report"], warm)
     assert "coopdec_kg.publish.report" in modules

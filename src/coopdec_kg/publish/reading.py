@@ -1,7 +1,7 @@
 """What people read of the graph, made without rdflib: numbers as their language writes them,
 and a resource's name in their language, read from whatever engine answers in that engine's
 own terms (coopdec_kg.engines.terms). `report` on the store needs nothing more, so it imports
-no rdflib; the tables of publish.tables, which read rdflib terms, share these rules.
+no rdflib; the tables of publish.tables, read the same way, share these rules.
 """
 
 from __future__ import annotations

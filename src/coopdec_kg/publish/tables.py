@@ -10,7 +10,9 @@ header has them, yes/no for booleans, and numbers with the language's separators
 change.
 
 The names and texts a table shows are read from the engine that gave the answer, in one small
-query (`lay_out` asks it only for the rows shown), so the table says what that graph says.
+query (`lay_out` asks it only for the rows shown), so the table says what that graph says. The
+answer is read in the engine's own terms (coopdec_kg.engines.terms), so a table of the store's
+answer imports no rdflib.
 """
 
 from __future__ import annotations
@@ -19,17 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
-from rdflib.term import Identifier
-
+from coopdec_kg.engines import terms
 from coopdec_kg.engines.queries import ColumnHeader, Pivot
 from coopdec_kg.engines.results import NUMERIC_TYPES, QueryResult, shorten
+from coopdec_kg.engines.terms import Term
 from coopdec_kg.publish import reading
-from coopdec_kg.publish.reading import Select, number
+from coopdec_kg.publish.reading import NAME_PROPERTIES, Select, number
 
-# The properties that name a resource, in order of preference (publish.reading).
-NAME_PROPERTIES = tuple(URIRef(iri) for iri in reading.NAME_PROPERTIES)
 LANGUAGES = ("fr", "en")
 BOOLEANS = {"fr": ("non", "oui"), "en": ("no", "yes")}
 CHUNK = 500  # resources per lookup query
@@ -58,33 +56,32 @@ class Layout:
 
 
 class Texts:
-    """Texts the graph holds about resources: (resource, property) → language → text."""
+    """Texts the graph holds about resources (by IRI): (resource, property) → language → text."""
 
-    def __init__(self, found: Mapping[tuple[Identifier, Identifier], Mapping[str, str]]) -> None:
+    def __init__(self, found: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
         self._found = found
 
     @classmethod
-    def read(
-        cls, select: Select, resources: Iterable[URIRef], properties: Sequence[URIRef]
-    ) -> Texts:
+    def read(cls, select: Select, resources: Iterable[str], properties: Sequence[str]) -> Texts:
         """The literal values of these properties of these resources, in every language."""
         wanted = sorted(set(resources))
-        found: dict[tuple[Identifier, Identifier], dict[str, str]] = {}
+        found: dict[tuple[str, str], dict[str, str]] = {}
         if not properties:
             return cls(found)
         for start in range(0, len(wanted), CHUNK):
             answer = select(
                 reading.texts_query(wanted[start : start + CHUNK], dict.fromkeys(properties))
             )
-            for subject, predicate, value in answer.rows:
-                if subject is not None and predicate is not None and isinstance(value, Literal):
-                    found.setdefault((subject, predicate), {}).setdefault(
-                        value.language or "", str(value)
-                    )
+            for subject, predicate, value in answer.terms:
+                if subject is None or predicate is None or not _is_literal(value):
+                    continue
+                found.setdefault((terms.text(subject), terms.text(predicate)), {}).setdefault(
+                    terms.language(value) or "", terms.text(value)
+                )
         return cls(found)
 
     def text(
-        self, resource: Identifier, properties: Sequence[URIRef], lang: str, strict: bool = False
+        self, resource: str, properties: Sequence[str], lang: str, strict: bool = False
     ) -> str | None:
         """The first property's text in `lang`; unless `strict`, else an untagged one, else
         one in another language."""
@@ -112,7 +109,7 @@ def lay_out(
     texts = Texts.read(select, _resources(result, shown, headers, lang, iris), _properties(headers))
     rows = []
     resources = []
-    for row in result.rows:
+    for row in result.terms:
         rows.append(
             tuple(_cell(row, index, name, headers.get(name), lang, texts, iris) for name in shown)
         )
@@ -129,20 +126,29 @@ def lay_out(
 
 
 def _resource(
-    row: tuple[Identifier | None, ...],
-    index: Mapping[str, int],
-    name: str,
-    header: ColumnHeader | None,
+    row: tuple[Term, ...], index: Mapping[str, int], name: str, header: ColumnHeader | None
 ) -> str | None:
     """The IRI a cell names: its own value, or the resource its name column stands for."""
     value = row[index[name]]
-    if isinstance(value, URIRef):
-        return str(value)
+    if _is_iri(value):
+        return terms.text(value)
     if header is not None and header.of is not None and header.via is None:
         described = row[index[header.of]]
-        if isinstance(described, URIRef):
-            return str(described)
+        if _is_iri(described):
+            return terms.text(described)
     return None
+
+
+def _is_iri(value: Term) -> bool:
+    return value is not None and terms.kind(value) == "uri"
+
+
+def _is_literal(value: Term) -> bool:
+    return value is not None and terms.kind(value) == "literal"
+
+
+def _is_number(value: Term) -> bool:
+    return _is_literal(value) and terms.datatype(value) in NUMERIC_TYPES
 
 
 def lay_out_pivot(
@@ -167,11 +173,11 @@ def lay_out_pivot(
             return shown.index(name)
         return next(i for i, n in enumerate(shown) if (h := headers.get(n)) and h.of == name)
 
-    row_keys: dict[Identifier | None, str] = {}
-    column_keys: dict[Identifier | None, str] = {}
-    cells: dict[tuple[Identifier | None, Identifier | None], tuple[str, Decimal | None]] = {}
-    kept: dict[Identifier | None, tuple[str, ...]] = {}
-    for raw, texts in zip(result.rows, flat.rows, strict=True):
+    row_keys: dict[Term, str] = {}
+    column_keys: dict[Term, str] = {}
+    cells: dict[tuple[Term, Term], tuple[str, Decimal | None]] = {}
+    kept: dict[Term, tuple[str, ...]] = {}
+    for raw, texts in zip(result.terms, flat.rows, strict=True):
         row_key, column_key = raw[index[pivot.rows]], raw[index[pivot.columns]]
         row_keys.setdefault(row_key, texts[text_of(pivot.rows)])
         column_keys.setdefault(column_key, texts[text_of(pivot.columns)])
@@ -201,11 +207,11 @@ def lay_out_pivot(
     return Layout(title, columns, tuple(rows))
 
 
-def _decimal(value: Identifier | None) -> Decimal | None:
-    if not isinstance(value, Literal) or str(value.datatype) not in NUMERIC_TYPES:
+def _decimal(value: Term) -> Decimal | None:
+    if not _is_number(value):
         return None
     try:
-        return Decimal(str(value))
+        return Decimal(terms.text(value))
     except InvalidOperation:
         return None
 
@@ -241,8 +247,8 @@ def _is_code(header: ColumnHeader | None) -> bool:
     return header is not None and header.code
 
 
-def _properties(headers: Mapping[str, ColumnHeader]) -> list[URIRef]:
-    described = [URIRef(header.via) for header in headers.values() if header.via is not None]
+def _properties(headers: Mapping[str, ColumnHeader]) -> list[str]:
+    described = [header.via for header in headers.values() if header.via is not None]
     return [*NAME_PROPERTIES, *described]
 
 
@@ -252,31 +258,34 @@ def _resources(
     headers: Mapping[str, ColumnHeader],
     lang: str,
     iris: bool,
-) -> set[URIRef]:
+) -> set[str]:
     """The resources whose names or texts the shown rows need."""
     index = {name: position for position, name in enumerate(result.variables)}
-    wanted: set[URIRef] = set()
+    wanted: set[str] = set()
     for name in shown:
         header = headers.get(name)
         translated = header is not None and header.of is not None
-        for row in result.rows:
+        for row in result.terms:
             value = row[index[name]]
-            if isinstance(value, URIRef) and not iris:
-                wanted.add(value)
+            if _is_iri(value) and not iris:
+                wanted.add(terms.text(value))
             elif translated and _other_language(value, lang):
                 assert header is not None and header.of is not None
                 described = row[index[header.of]]
-                if isinstance(described, URIRef):
-                    wanted.add(described)
+                if _is_iri(described):
+                    wanted.add(terms.text(described))
     return wanted
 
 
-def _other_language(value: Identifier | None, lang: str) -> bool:
-    return isinstance(value, Literal) and bool(value.language) and value.language != lang
+def _other_language(value: Term, lang: str) -> bool:
+    if not _is_literal(value):
+        return False
+    language = terms.language(value)
+    return bool(language) and language != lang
 
 
 def _cell(
-    row: tuple[Identifier | None, ...],
+    row: tuple[Term, ...],
     index: Mapping[str, int],
     name: str,
     header: ColumnHeader | None,
@@ -287,40 +296,34 @@ def _cell(
     value = row[index[name]]
     if value is None:
         return ""
-    if isinstance(value, URIRef):
-        return (
-            shorten(str(value))
-            if iris
-            else texts.text(value, NAME_PROPERTIES, lang) or shorten(str(value))
-        )
-    if isinstance(value, BNode):
-        return f"_:{value}"
-    if not isinstance(value, Literal):  # pragma: no cover - answers hold only RDF terms
-        return str(value)
+    kind, text = terms.kind(value), terms.text(value)
+    if kind == "uri":
+        return shorten(text) if iris else texts.text(text, NAME_PROPERTIES, lang) or shorten(text)
+    if kind == "bnode":
+        return f"_:{text}"
     if header is not None and header.of is not None and _other_language(value, lang):
         described = row[index[header.of]]
-        properties = (URIRef(header.via),) if header.via is not None else NAME_PROPERTIES
+        properties = (header.via,) if header.via is not None else NAME_PROPERTIES
         if described is not None:
-            return texts.text(described, properties, lang, strict=True) or str(value)
+            return texts.text(terms.text(described), properties, lang, strict=True) or text
     if header is not None and header.values:
-        return header.value(str(value), lang)
-    if value.datatype == XSD.boolean:
-        return (
-            BOOLEANS[lang][value.toPython() is True] if str(value) in _BOOLEAN_FORMS else str(value)
-        )
-    if str(value.datatype) in NUMERIC_TYPES and not (header is not None and header.plain):
-        return number(str(value), lang)
-    return str(value)
+        return header.value(text, lang)
+    datatype = terms.datatype(value)
+    if datatype == _BOOLEAN:
+        return BOOLEANS[lang][text in _TRUE] if text in _BOOLEAN_FORMS else text
+    if datatype in NUMERIC_TYPES and not (header is not None and header.plain):
+        return number(text, lang)
+    return text
 
 
+_BOOLEAN = terms.XSD + "boolean"
 _BOOLEAN_FORMS = frozenset({"true", "false", "1", "0"})
+_TRUE = frozenset({"true", "1"})
 
 
 def _numeric(result: QueryResult, position: int, header: ColumnHeader | None) -> bool:
     """A column of numbers (and blanks) only, to right-align."""
     if header is not None and header.values:
         return False
-    values = [row[position] for row in result.rows if row[position] is not None]
-    return bool(values) and all(
-        isinstance(value, Literal) and str(value.datatype) in NUMERIC_TYPES for value in values
-    )
+    values = [row[position] for row in result.terms if row[position] is not None]
+    return bool(values) and all(_is_number(value) for value in values)
