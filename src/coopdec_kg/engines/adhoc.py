@@ -25,7 +25,6 @@ FORMS = {
     "ConstructQuery": "construct",
     "DescribeQuery": "describe",
 }
-GRAPH_FORMS = frozenset({"construct", "describe"})
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,6 @@ class AdhocQuery:
 
     text: str
     form: str
-
-    @property
-    def answers_a_graph(self) -> bool:
-        """CONSTRUCT and DESCRIBE answer with triples, SELECT with rows, ASK with a boolean."""
-        return self.form in GRAPH_FORMS
 
 
 def read_query(text: str, where: str = "the query") -> AdhocQuery:

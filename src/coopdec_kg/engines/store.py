@@ -599,17 +599,6 @@ def _chunks(nodes: Sequence[URIRef], size: int = 500) -> list[Sequence[URIRef]]:
     return [nodes[index : index + size] for index in range(0, len(nodes), size)]
 
 
-def existing_subjects(store: pyoxigraph.Store, nodes: Sequence[URIRef]) -> set[URIRef]:
-    """Which of these IRIs the store already describes."""
-    from rdflib import URIRef
-
-    found: set[URIRef] = set()
-    for chunk in _chunks(sorted(nodes)):
-        query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s ?p ?o }}"
-        found |= {row[0] for row in select(store, query)[1] if isinstance(row[0], URIRef)}
-    return found
-
-
 def labels_of(
     store: pyoxigraph.Store, nodes: Sequence[URIRef], predicates: Sequence[URIRef]
 ) -> list[tuple[Identifier, ...]]:
